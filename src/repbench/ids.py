@@ -1,0 +1,61 @@
+"""Protein names -> systematic ORF names (YAL001C), with the frozen identifier map of the standards.
+
+Matching is case-insensitive and URL-decoded names (``ADE5%2C7``) are decoded first. A name is looked up
+by precedence: a systematic name, then a standard gene name, then an alias. If the first level at which
+the name is found points at two or more ORFs, the name is ambiguous and resolves to nothing.
+"""
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+from typing import Iterable
+
+import pandas as pd
+
+_PRECEDENCE = ("systematic", "standard", "alias")
+
+
+def normalise(name: str) -> str:
+    return urllib.parse.unquote(str(name)).strip().upper()
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Each input name's ORF (``None`` when not resolved), and the names that were unknown or ambiguous."""
+
+    orfs: list[str | None]
+    unknown: list[str]
+    ambiguous: list[str]
+
+
+class IdMap:
+    def __init__(self, table: pd.DataFrame):
+        lookup: dict[str, str | None] = {}
+        for kind in reversed(_PRECEDENCE):  # higher precedence written last, overriding
+            sub = table.loc[table["kind"] == kind, ["name", "orf"]].drop_duplicates()
+            n_orfs = sub.groupby("name")["orf"].transform("size").to_numpy()
+            lookup.update(zip(sub["name"], [o if n == 1 else None for o, n in zip(sub["orf"], n_orfs)]))
+        self._lookup = lookup
+
+    def resolve_one(self, name: str) -> str | None:
+        return self._lookup.get(normalise(name))
+
+    def is_ambiguous(self, name: str) -> bool:
+        key = normalise(name)
+        return key in self._lookup and self._lookup[key] is None
+
+    def resolve(self, names: Iterable[str]) -> Resolution:
+        orfs: list[str | None] = []
+        unknown: list[str] = []
+        ambiguous: list[str] = []
+        for name in names:
+            key = normalise(name)
+            if key not in self._lookup:
+                unknown.append(str(name))
+                orfs.append(None)
+            elif self._lookup[key] is None:
+                ambiguous.append(str(name))
+                orfs.append(None)
+            else:
+                orfs.append(self._lookup[key])
+        return Resolution(orfs, unknown, ambiguous)
