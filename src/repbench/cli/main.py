@@ -8,6 +8,7 @@ from . import common
 from . import data as data_cmds
 from . import evaluate as evaluate_cmds
 from . import leaderboard as leaderboard_cmds
+from . import plugins as plugins_cmds
 from . import run as run_cmds
 
 app = typer.Typer(
@@ -35,7 +36,7 @@ def _root(
     common.state["quiet"] = quiet
 
 
-for module in (evaluate_cmds, run_cmds, data_cmds, leaderboard_cmds):
+for module in (evaluate_cmds, run_cmds, plugins_cmds, data_cmds, leaderboard_cmds):
     module.register(app)
 
 
