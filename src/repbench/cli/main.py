@@ -30,10 +30,12 @@ def _version(value: bool) -> None:
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks instead of one-line errors."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    strict_plugins: bool = typer.Option(False, "--strict-plugins", help="A plugin that fails to load is an error, not a warning."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     common.state["debug"] = debug
     common.state["quiet"] = quiet
+    common.state["strict_plugins"] = strict_plugins
 
 
 for module in (evaluate_cmds, run_cmds, plugins_cmds, data_cmds, leaderboard_cmds):

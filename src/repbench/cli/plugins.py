@@ -1,6 +1,46 @@
-"""Commands of this group (filled in by the issue that owns them)."""
+"""``repbench plugins``: the embedders the installed plugin packages provide."""
+from __future__ import annotations
+
 import typer
+from rich.table import Table
+
+from .. import plugins
+from . import common
+
+
+def load_embedders() -> dict[str, plugins.EmbedderInfo]:
+    """Load the plugins as the global flags ask: warnings on stderr, or an error with --strict-plugins."""
+    for warning in plugins.load_plugins(strict=common.state.get("strict_plugins", False)):
+        common.console.print(f"[yellow]warning[/] {warning.render()}", highlight=False, soft_wrap=True)
+    return plugins.embedders()
+
+
+@common.handle_errors
+def plugins_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the embedders as JSON on stdout."),
+) -> None:
+    """List the embedders of the installed plugin packages, with their package and version."""
+    found = load_embedders()
+    if as_json:
+        common.print_json(
+            {
+                "embedders": [
+                    {key: getattr(info, key) for key in ("name", "description", "version", "package", "package_version")}
+                    for info in found.values()
+                ],
+                "warnings": [vars(w) for w in plugins.load_plugins()],
+            }
+        )
+        return
+    if not found:
+        common.console.print("No embedders installed: pip install a plugin package (see docs/plugins.md).")
+        return
+    table = Table("embedder", "description", "version", "package")
+    for info in found.values():
+        table.add_row(info.name, info.description, info.version, f"{info.package} {info.package_version}")
+    common.console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the ``repbench`` app."""
+    app.command("plugins")(plugins_command)
