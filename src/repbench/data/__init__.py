@@ -29,3 +29,29 @@ class CellSet(Protocol):
         ...
 
     def __len__(self) -> int: ...
+
+
+def open_cells(spec: str = "demo", *, labels=None, seed: int = 0, cache_dir=None, progress=None,
+               n_proteins: int | None = None, cells_per_protein: int | None = None) -> CellSet:
+    """Open a cell source. ``spec``: "demo" (the synthetic proteome, generated once and cached), a
+    TIFF-layout folder (``<root>/<PROTEIN>/<name>_gfp.tif`` + ``_rfp.tif``) or a shard folder (auto-detected).
+
+    ``labels``: a labels table path or {protein: class} mapping (default: the shipped Huh 2003 classes);
+    ``seed``: the split seed (for "demo" also the generator seed); ``progress``: a rich Progress to add a
+    task to; ``n_proteins`` / ``cells_per_protein``: size of the "demo" set only."""
+    from .sources import open_cells as _open
+
+    return _open(spec, labels=labels, seed=seed, cache_dir=cache_dir, progress=progress, n_proteins=n_proteins,
+                 cells_per_protein=cells_per_protein)
+
+
+def __getattr__(name: str):
+    # Lazy submodule access (repbench.data.shards, .synthetic, .labels) keeps `import repbench.data` light.
+    if name in ("shards", "synthetic", "labels", "tiff_layout", "preprocess", "sources"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["CROP_SHAPE", "SPLITS", "CellSet", "open_cells", "shards", "synthetic", "labels"]
