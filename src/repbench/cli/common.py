@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..errors import RepbenchError
@@ -26,7 +27,7 @@ def print_json(payload: Any) -> None:
 def fail(error: RepbenchError, as_json: bool = False) -> None:
     if as_json:
         print_json({"ok": False, "error": error.to_dict()})
-    console.print(f"[bold red]error[/] {error.render()}", markup=True, highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error[/] {escape(error.render())}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(error.exit_code)
 
 
