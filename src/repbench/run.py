@@ -1,0 +1,161 @@
+"""``repbench run``: cells -> embedder -> protein table -> evaluation -> files in one run folder.
+
+The run folder (default ``runs/<embedder>-<data>-<protocol>-seed<seed>``) holds
+
+- ``run.json``: the configuration;
+- ``trajectory.json``: one entry per training epoch, ``{"epoch", "logs", "tiers": {tier: {f05, map, ami, ap}}}``,
+  rewritten after every epoch, so a resumed run keeps the epochs it had (a re-reported epoch replaces
+  the old entry);
+- ``embeddings.parquet``: the protein table (:mod:`repbench.table`), with the run in its metadata;
+- ``result.json``: the evaluation record (docs/results.md) with the trajectory.
+
+Embedders keep their own checkpoints in the same folder, which is what makes a rerun resume.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__, plugins
+from .embedders import EmbedRequest, Embedding, EpochReport
+from .errors import RepbenchError, UsageError
+
+PROTOCOLS = ("quick", "paper")
+DEVICES = ("auto", "cpu", "cuda")
+TRAJECTORY_METRICS = ("f05", "map", "ami", "ap")
+#: keys of run.json that must match for a rerun in the same folder to keep the old trajectory
+RESUME_KEYS = ("embedder", "data", "labels", "protocol", "seed")
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    embedder: plugins.EmbedderInfo
+    table_path: Path
+    result: dict  # the evaluation record, with "trajectory"
+
+
+def parse_data_spec(spec: str) -> tuple[str, dict[str, int]]:
+    """``"demo:proteins=20,cells=8"`` -> ("demo", {"n_proteins": 20, "cells_per_protein": 8}); other specs as they are."""
+    if not spec.startswith("demo:"):
+        return spec, {}
+    keys, sizes = {"proteins": "n_proteins", "cells": "cells_per_protein"}, {}
+    for part in spec[len("demo:"):].split(","):
+        key, _, value = part.partition("=")
+        if key.strip() not in keys or not value.strip().isdigit() or int(value) < 1:
+            raise UsageError("bad-data-spec", f"bad --data {spec!r}: expected demo:proteins=N,cells=M (positive integers)")
+        sizes[keys[key.strip()]] = int(value)
+    return "demo", sizes
+
+
+def default_out_dir(embedder: str, data: str, protocol: str, seed: int) -> Path:
+    """``runs/<embedder>-<data name>-<protocol>-seed<seed>``; a data path contributes its folder name."""
+    name = data if data.startswith("demo") else Path(data).name or "data"
+    return Path("runs") / f"{embedder}-{re.sub(r'[^A-Za-z0-9.]+', '-', name).strip('-')}-{protocol}-seed{seed}"
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    """``["lr=0.01", "epochs=3"]`` -> {"lr": "0.01", "epochs": "3"}."""
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError("bad-option", f"bad --option {pair!r}: expected KEY=VALUE")
+        options[key.strip()] = value
+    return options
+
+
+def find_embedder(name: str) -> plugins.EmbedderInfo:
+    known = plugins.embedders()
+    if name not in known:
+        listed = ", ".join(sorted(known)) or "none (install a plugin package, see docs/plugins.md)"
+        raise UsageError("unknown-embedder", f"unknown embedder {name!r}; installed embedders: {listed}")
+    return known[name]
+
+
+def run_embedder(name: str, data: str = "demo", out: Path | None = None, protocol: str = "quick",
+                 device: str = "auto", seed: int = 0, options: dict[str, str] | None = None,
+                 labels: str | Path | None = None, progress: Any = None) -> RunResult:
+    """Run embedder ``name`` on ``data`` and write run.json, trajectory.json, embeddings.parquet and result.json."""
+    info = find_embedder(name)
+    if protocol not in PROTOCOLS:
+        raise UsageError("bad-protocol", f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+    if device not in DEVICES:
+        raise UsageError("bad-device", f"unknown device {device!r}; expected one of {', '.join(DEVICES)}")
+    out = Path(out) if out is not None else default_out_dir(name, data, protocol, seed)
+    config = {
+        "embedder": name, "embedder_version": info.version, "package": info.package,
+        "package_version": info.package_version, "data": data, "labels": None if labels is None else str(labels),
+        "protocol": protocol, "device": device, "seed": seed, "options": dict(options or {}),
+        "repbench": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    from . import evaluate, results, standards as standards_mod, table  # the heavy half, loaded when used
+
+    standards = standards_mod.load()
+    cells = None
+    if info.embedder.requires_cells:
+        spec, sizes = parse_data_spec(data)
+        from .data import open_cells
+
+        cells = open_cells(spec, labels=labels, seed=seed, progress=progress, **sizes)
+
+    out.mkdir(parents=True, exist_ok=True)
+    trajectory = _previous_trajectory(out, config)
+    results.write_json_atomic(out / "run.json", config)
+    results.write_json_atomic(out / "trajectory.json", trajectory)
+
+    def on_epoch(report: EpochReport) -> None:
+        scores = evaluate.evaluate_embedding(report.embedding.proteins, report.embedding.vectors, standards)
+        entry = {
+            "epoch": int(report.epoch),
+            "logs": {key: float(value) for key, value in report.logs.items()},
+            "tiers": {tier: {m: s.get(m) for m in TRAJECTORY_METRICS} for tier, s in scores.items()},
+        }
+        trajectory[:] = sorted([e for e in trajectory if e["epoch"] != entry["epoch"]] + [entry], key=lambda e: e["epoch"])
+        results.write_json_atomic(out / "trajectory.json", trajectory)
+
+    request = EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed,
+                           options=dict(options or {}), on_epoch=on_epoch, progress=progress)
+    embedding = _embed(info, request)
+
+    table_path = out / "embeddings.parquet"
+    metadata = {
+        "embedder": name, "version": info.version, "dataset": getattr(cells, "dataset", None) or "none",
+        "data": data, "protocol": protocol, "seed": seed, "params": embedding.params,
+    }
+    table.write_table(table_path, embedding.proteins, embedding.vectors, metadata)
+    result = evaluate.evaluate_table(table.read_table(table_path, standards), standards)
+    result["trajectory"] = trajectory
+    results.write_json_atomic(out / "result.json", result)
+    return RunResult(out, info, table_path, result)
+
+
+def _embed(info: plugins.EmbedderInfo, request: EmbedRequest) -> Embedding:
+    """Call the plugin; its crash or malformed output becomes an error that names it."""
+    try:
+        embedding = info.embedder.embed(request)
+    except RepbenchError:
+        raise
+    except Exception as error:
+        raise RepbenchError("embedder-failed", f"embedder {info.name!r} (package {info.package}) failed: "
+                            f"{type(error).__name__}: {error} (run with --debug for the traceback)") from error
+    if not isinstance(embedding, Embedding) or len(getattr(embedding.vectors, "shape", ())) != 2 \
+            or embedding.vectors.shape[0] != len(embedding.proteins):
+        raise RepbenchError("embedder-bad-output", f"embedder {info.name!r} (package {info.package}) did not return "
+                            "an Embedding with one row of vectors (n_proteins, dim) per protein")
+    return embedding
+
+
+def _previous_trajectory(out: Path, config: dict) -> list[dict]:
+    """The trajectory of an earlier run of the same configuration in ``out`` (a resume), else []."""
+    try:
+        previous = json.loads((out / "run.json").read_text())
+        trajectory = json.loads((out / "trajectory.json").read_text())
+    except (OSError, ValueError):
+        return []
+    same = all(previous.get(key) == config[key] for key in RESUME_KEYS)
+    return trajectory if same and isinstance(trajectory, list) else []
