@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .. import plugins
@@ -11,7 +12,7 @@ from . import common
 def load_embedders() -> dict[str, plugins.EmbedderInfo]:
     """Load the plugins as the global flags ask: warnings on stderr, or an error with --strict-plugins."""
     for warning in plugins.load_plugins(strict=common.state.get("strict_plugins", False)):
-        common.console.print(f"[yellow]warning[/] {warning.render()}", highlight=False, soft_wrap=True)
+        common.console.print(f"[yellow]warning[/] {escape(warning.render())}", highlight=False, soft_wrap=True)
     return plugins.embedders()
 
 
