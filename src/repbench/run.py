@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import __version__, plugins
 from .embedders import EmbedRequest, Embedding, EpochReport
 from .errors import RepbenchError, UsageError
@@ -109,7 +111,8 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
     results.write_json_atomic(out / "trajectory.json", trajectory)
 
     def on_epoch(report: EpochReport) -> None:
-        scores = evaluate.evaluate_embedding(report.embedding.proteins, report.embedding.vectors, standards)
+        orfs, vectors = _by_orf(report.embedding, standards)
+        scores = evaluate.evaluate_embedding(orfs, vectors, standards, with_curve=False) if orfs else {}
         entry = {
             "epoch": int(report.epoch),
             "logs": {key: float(value) for key, value in report.logs.items()},
@@ -148,6 +151,21 @@ def _embed(info: plugins.EmbedderInfo, request: EmbedRequest) -> Embedding:
         raise RepbenchError("embedder-bad-output", f"embedder {info.name!r} (package {info.package}) did not return "
                             "an Embedding with one row of vectors (n_proteins, dim) per protein")
     return embedding
+
+
+def _by_orf(embedding: Embedding, standards) -> tuple[list[str], np.ndarray]:
+    """An epoch's vectors as the evaluator takes them: (ORFs (n,), vectors (n, dim)) with the names that
+    resolve, the first row of a repeated ORF, and only finite, non-constant rows (the final table is
+    checked strictly by repbench.table; a bad epoch should cost its score, not the run)."""
+    orfs = standards.idmap.resolve(embedding.proteins).orfs
+    vectors = np.asarray(embedding.vectors, dtype=np.float64)
+    usable = np.isfinite(vectors).all(axis=1) & (np.ptp(vectors, axis=1) > 0)
+    keep, seen = [], set()
+    for row, orf in enumerate(orfs):
+        if orf is not None and orf not in seen and usable[row]:
+            seen.add(orf)
+            keep.append(row)
+    return [orfs[row] for row in keep], vectors[keep]
 
 
 def _previous_trajectory(out: Path, config: dict) -> list[dict]:
