@@ -1,0 +1,214 @@
+"""Evaluator v1: score one protein table on the frozen tiers (the protocol is docs/evaluation.md).
+
+For each tier: the proteins A of the table that belong to a group; their pairwise correlations S;
+global average precision and best F0.5 over all pairs; mean per-query average precision with a bootstrap
+interval; and the best AMI between non-overlapping groups and cuts of an average-linkage tree, averaged
+over 10 seeded draws of the groups. Everything is computed in blocks of query rows, so memory grows with
+the number of pairs (8 bytes each), never with a dense float matrix of pairs per metric.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+from scipy.spatial.distance import squareform
+
+from . import EVALUATOR_VERSION
+from . import results
+from .errors import UsageError
+from .metrics.ami import best_cut_ami
+from .metrics.average_precision import average_precision, positive_thresholds, precision_recall, thin_curve
+from .metrics.correlation import CORRELATION_UNIT, unit_vectors_fixed
+from .metrics.f_beta import best_f_beta
+from .metrics.query_ap import MAX_BLOCK_ROWS, bootstrap_interval, query_average_precision
+from .standards import TIERS, Standards, Tier
+from .table import ProteinTable
+
+AMI_DRAWS = 10
+AMI_THRESHOLDS = 100
+BOOTSTRAP_RESAMPLES = 1000
+
+#: keep all pairwise dot products in one matrix while it takes at most this much memory
+FULL_MATRIX_BYTES = 1 << 30
+
+Progress = Callable[[str], None]
+
+
+class DotProducts:
+    """Exact integer dot products between the fixed-point vectors of the evaluated proteins.
+
+    Computed once as a full matrix (shared by all tiers and the AMI draws) while that fits in
+    ``FULL_MATRIX_BYTES``; for larger tables, block by block on demand so memory stays bounded.
+    """
+
+    def __init__(self, fixed: np.ndarray, full_matrix_bytes: int = FULL_MATRIX_BYTES):
+        self.fixed = fixed
+        n = fixed.shape[0]
+        self.full = fixed @ fixed.T if n * n * 8 <= full_matrix_bytes else None
+
+    def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """int64 (len(rows), len(cols))."""
+        if self.full is not None:
+            return self.full[rows][:, cols].astype(np.int64)  # two plain gathers beat np.ix_
+        return (self.fixed[rows] @ self.fixed[cols].T).astype(np.int64)
+
+
+def _membership(tier: Tier, proteins: list[str]) -> np.ndarray:
+    """float32 (len(proteins), n_groups): 1 where the protein is in the group (groups in sorted id order)."""
+    row = {p: i for i, p in enumerate(proteins)}
+    matrix = np.zeros((len(proteins), len(tier.groups)), dtype=np.float32)
+    for g, members in enumerate(tier.groups.values()):
+        hits = [row[m] for m in members if m in row]
+        matrix[hits, g] = 1.0
+    return matrix[:, matrix.any(axis=0)]
+
+
+def _pairwise_scores(dots: DotProducts, idx: np.ndarray, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walk the correlation matrix of the proteins ``idx`` in row blocks, once.
+
+    Returns (all pair scores i<j, sorted; positive pair scores, sorted; per-query AP (n,), NaN without positives).
+    """
+    n = idx.size
+    all_pairs = np.empty(n * (n - 1) // 2, dtype=np.int64)
+    positive_chunks = []
+    query_ap = np.empty(n, dtype=np.float64)
+    filled = 0
+    columns = np.arange(n)
+    for start in range(0, n, MAX_BLOCK_ROWS):
+        stop = min(start + MAX_BLOCK_ROWS, n)
+        rows = columns[start:stop, None]
+        scores = dots.block(idx[start:stop], idx)
+        shared = (membership[start:stop] @ membership.T) > 0
+        query_ap[start:stop] = query_average_precision(scores, shared, columns[None, :] == rows)
+        upper = columns[None, :] > rows
+        block = scores[upper]
+        all_pairs[filled : filled + block.size] = block
+        filled += block.size
+        positive_chunks.append(scores[upper & shared])
+    all_pairs.sort()
+    positives = np.sort(np.concatenate(positive_chunks)) if positive_chunks else np.empty(0, np.int64)
+    return all_pairs, positives, query_ap
+
+
+def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int]) -> list[float]:
+    """AMI_r for r = 0..9: seeded non-overlapping group sets, clustered by average linkage."""
+    ids = list(tier.groups)  # sorted at load
+    values = []
+    for r in range(AMI_DRAWS):
+        order = np.random.default_rng(r).permutation(len(ids))
+        taken: dict[str, int] = {}
+        for g in order:
+            members = [m for m in tier.groups[ids[g]] if m in row]
+            if len(members) < 2 or any(m in taken for m in members):
+                continue
+            taken.update((m, int(g)) for m in members)
+        if len(taken) < 2:
+            values.append(float("nan"))
+            continue
+        idx = np.fromiter((row[m] for m in taken), dtype=np.int64)
+        distance = np.maximum(0.0, 1.0 - dots.block(idx, idx) * CORRELATION_UNIT)
+        np.fill_diagonal(distance, 0.0)
+        labels = np.fromiter(taken.values(), dtype=np.int64)
+        values.append(best_cut_ami(labels, squareform(distance, checks=False), AMI_THRESHOLDS))
+    return values
+
+
+def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: bool = True) -> dict:
+    """All scores of one tier. proteins: the ORFs (n,) whose vectors ``dots`` holds, in the same order."""
+    row_of = {p: i for i, p in enumerate(proteins)}
+    in_tier = sorted(p for p in row_of if p in tier.members)
+    n = len(in_tier)
+    result: dict = {"proteins": n, "groups": 0, "pairs": n * (n - 1) // 2, "positive_pairs": 0}
+    empty = {"prevalence": None, "ap": None, "f05": None, "map": None, "map_ci": None, "map_queries": 0, "ami": None, "ami_sd": None}
+    if n < 2:
+        return {**result, **empty, "skipped": "fewer than 2 submitted proteins are in this tier"}
+    idx = np.array([row_of[p] for p in in_tier], dtype=np.int64)
+    membership = _membership(tier, in_tier)
+    all_pairs, positives, query_ap = _pairwise_scores(dots, idx, membership)
+    result["groups"] = int(membership.shape[1])
+    result["positive_pairs"] = int(positives.size)
+    if positives.size == 0:
+        return {**result, **empty, "skipped": "no pair of submitted proteins shares a group"}
+    tp, ranked = positive_thresholds(all_pairs, positives)
+    precision, recall = precision_recall(tp, ranked)
+    answered = query_ap[~np.isnan(query_ap)]
+    lo, hi = bootstrap_interval(answered, BOOTSTRAP_RESAMPLES, seed=0)
+    ami = np.array(_ami_draws(tier, dots, row_of))
+    result.update(
+        prevalence=positives.size / all_pairs.size,
+        ap=average_precision(tp, ranked),
+        f05=best_f_beta(precision, recall, beta=0.5),
+        map=float(answered.mean()),
+        map_ci=[lo, hi],
+        map_queries=int(answered.size),
+        ami=float(np.nanmean(ami)) if np.isfinite(ami).any() else None,
+        ami_sd=float(np.nanstd(ami)) if np.isfinite(ami).any() else None,
+    )
+    if with_curve:
+        result["pr_curve"] = thin_curve(precision, recall)
+    return result
+
+
+def check_tiers(tiers: Iterable[str] | None, standards: Standards) -> list[str]:
+    chosen = list(tiers) if tiers else [t for t in TIERS if t in standards.tiers]
+    unknown = [t for t in chosen if t not in standards.tiers]
+    if unknown:
+        raise UsageError("unknown-tier", f"unknown tier(s) {', '.join(unknown)}; known: {', '.join(standards.tiers)}")
+    return chosen
+
+
+def evaluate_embedding(
+    proteins: list[str],
+    vectors: np.ndarray,
+    standards: Standards,
+    tiers: Iterable[str] | None = None,
+    progress: Progress | None = None,
+    with_curve: bool = True,
+) -> dict[str, dict]:
+    """Scores per tier for ORFs (n,) and their vectors (n, d): finite, no constant row, unique ORFs."""
+    chosen = check_tiers(tiers, standards)
+    # only proteins that some chosen tier knows take part in any pair: drop the rest before the n^2 work
+    known = set().union(*(standards.tiers[t].members for t in chosen))
+    keep = [i for i, p in enumerate(proteins) if p in known]
+    kept = [proteins[i] for i in keep]
+    dots = DotProducts(unit_vectors_fixed(np.asarray(vectors)[keep]))
+    scores = {}
+    for tier in chosen:
+        scores[tier] = score_tier(standards.tiers[tier], kept, dots, with_curve=with_curve)
+        if progress:
+            progress(tier)  # called after each tier
+    return scores
+
+
+def coverage(proteins: Iterable[str], standards: Standards) -> float:
+    reference = set(standards.reference_proteome)
+    return len(reference.intersection(proteins)) / len(reference)
+
+
+def evaluate_table(table: ProteinTable, standards: Standards, tiers=None, progress=None) -> dict:
+    """The full result record of one validated table."""
+    scores = evaluate_embedding(table.proteins, table.vectors, standards, tiers=tiers, progress=progress)
+    return {
+        "schema": results.SCHEMA,
+        "created": results.now(),
+        "evaluator": {"version": EVALUATOR_VERSION},
+        "standards": standards.stamp(),
+        "unofficial": not standards.official,
+        "input": {
+            "path": str(table.path),
+            "sha256": table.sha256,
+            "rows": table.rows,
+            "proteins": len(table.proteins),
+            "dimension": table.dimension,
+            "unknown_ids": table.unknown[:results.ID_PREVIEW],
+            "ambiguous_ids": table.ambiguous[:results.ID_PREVIEW],
+            "n_unknown": len(table.unknown),
+            "n_ambiguous": len(table.ambiguous),
+            "metadata": table.metadata,
+        },
+        "dataset": results.dataset_of(table.metadata),
+        "coverage": coverage(table.proteins, standards),
+        "reference_proteome": len(standards.reference_proteome),
+        "environment": results.environment(),
+        "tiers": scores,
+    }
