@@ -9,10 +9,26 @@ from . import SPLITS, CellSet
 from ..errors import RepbenchError, UsageError
 
 
+def parse_demo_spec(spec: str) -> dict[str, int]:
+    """``"demo:proteins=20,cells=8"`` -> {"proteins": 20, "cells": 8}; plain ``"demo"`` -> {}."""
+    sizes: dict[str, int] = {}
+    for part in filter(None, spec.partition(":")[2].split(",")):
+        key, _, value = part.partition("=")
+        if key.strip() not in ("proteins", "cells") or not value.strip().isdigit() or int(value) < 1:
+            raise UsageError("data-bad-spec", f"bad data spec {spec!r}: expected demo:proteins=N,cells=M "
+                             "(positive integers)")
+        sizes[key.strip()] = int(value)
+    return sizes
+
+
 def open_cells(spec: str | Path = "demo", *, labels=None, seed: int = 0, cache_dir=None, progress=None,
                n_proteins: int | None = None, cells_per_protein: int | None = None) -> CellSet:
-    if str(spec) == "demo":
+    if str(spec) == "demo" or str(spec).startswith("demo:"):
         from . import synthetic
+
+        sizes = parse_demo_spec(str(spec))
+        n_proteins = sizes.get("proteins", n_proteins)
+        cells_per_protein = sizes.get("cells", cells_per_protein)
 
         return synthetic.open_demo(
             n_proteins=synthetic.DEFAULT_PROTEINS if n_proteins is None else n_proteins,
