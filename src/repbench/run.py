@@ -41,19 +41,6 @@ class RunResult:
     result: dict  # the evaluation record, with "trajectory"
 
 
-def parse_data_spec(spec: str) -> tuple[str, dict[str, int]]:
-    """``"demo:proteins=20,cells=8"`` -> ("demo", {"n_proteins": 20, "cells_per_protein": 8}); other specs as they are."""
-    if not spec.startswith("demo:"):
-        return spec, {}
-    keys, sizes = {"proteins": "n_proteins", "cells": "cells_per_protein"}, {}
-    for part in spec[len("demo:"):].split(","):
-        key, _, value = part.partition("=")
-        if key.strip() not in keys or not value.strip().isdigit() or int(value) < 1:
-            raise UsageError("bad-data-spec", f"bad --data {spec!r}: expected demo:proteins=N,cells=M (positive integers)")
-        sizes[keys[key.strip()]] = int(value)
-    return "demo", sizes
-
-
 def default_out_dir(embedder: str, data: str, protocol: str, seed: int) -> Path:
     """``runs/<embedder>-<data name>-<protocol>-seed<seed>``; a data path contributes its folder name."""
     name = data if data.startswith("demo") else Path(data).name or "data"
@@ -100,10 +87,9 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
     standards = standards_mod.load()
     cells = None
     if info.embedder.requires_cells:
-        spec, sizes = parse_data_spec(data)
         from .data import open_cells
 
-        cells = open_cells(spec, labels=labels, seed=seed, progress=progress, **sizes)
+        cells = open_cells(data, labels=labels, seed=seed, progress=progress)  # "demo:proteins=N,cells=M" too
 
     out.mkdir(parents=True, exist_ok=True)
     trajectory = _previous_trajectory(out, config)
@@ -131,7 +117,9 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         "data": data, "protocol": protocol, "seed": seed, "params": embedding.params,
     }
     table.write_table(table_path, embedding.proteins, embedding.vectors, metadata)
-    result = evaluate.evaluate_table(table.read_table(table_path, standards), standards)
+    task = progress.add_task("evaluating", total=len(standards.tiers)) if progress is not None else None
+    result = evaluate.evaluate_table(table.read_table(table_path, standards), standards,
+                                     progress=(lambda tier: progress.advance(task)) if task is not None else None)
     result["trajectory"] = trajectory
     results.write_json_atomic(out / "result.json", result)
     return RunResult(out, info, table_path, result)

@@ -34,8 +34,14 @@ def run_command(
         return
     from .evaluate import render_scores
 
-    render_scores(outcome.result)
-    common.console.print(f"run folder: {outcome.out_dir} (result.json, embeddings.parquet, trajectory.json, run.json)")
+    record = outcome.result
+    common.console.print(
+        f"[bold]{outcome.embedder.name}[/] {outcome.embedder.version}: {record['input']['proteins']} proteins x "
+        f"{record['input']['dimension']} dims, data set {record['dataset']}, {len(record['trajectory'])} epoch(s) scored"
+    )
+    common.console.print(render_scores(record))
+    common.console.print(f"run folder: {outcome.out_dir} (result.json, embeddings.parquet, trajectory.json, run.json)",
+                         highlight=False)
 
 
 def register(app: typer.Typer) -> None:
