@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from repbench import plugins
+from repbench import plugins, results
 from repbench.cli.main import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,6 +192,7 @@ def test_the_template_plugin_is_listed_and_runs_end_to_end_on_a_small_demo(templ
     result = invoke("run", "--embedder", "template", "--data", "demo:proteins=40,cells=6", "--out", str(out), "--json")
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
+    assert results.validate_record(record) == []
     assert record["input"]["metadata"]["embedder"] == "template"
     assert record["input"]["dimension"] == 14
     assert record["dataset"] == "synthetic"

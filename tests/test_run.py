@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from repbench import plugins, run
+from repbench import plugins, results, run
 from repbench.cli.main import app
 from repbench.errors import UsageError
 
@@ -75,6 +75,7 @@ def test_a_run_writes_its_folder_and_scores_every_epoch(tmp_path):
     assert {p.name for p in out.iterdir()} == {"run.json", "trajectory.json", "embeddings.parquet", "result.json"}
     result = json.loads((out / "result.json").read_text())
     assert result == json.loads(json.dumps(outcome.result))
+    assert results.validate_record(result) == []
     assert result["input"]["proteins"] == 80
     assert result["input"]["metadata"] == {
         "embedder": "scripted", "version": "0.3", "dataset": "none", "data": "demo", "protocol": "quick", "seed": 3,
