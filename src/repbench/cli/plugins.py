@@ -36,9 +36,13 @@ def plugins_command(
     if not found:
         common.console.print("No embedders installed: pip install a plugin package (see docs/plugins.md).")
         return
-    table = Table("embedder", "description", "version", "package")
-    for info in found.values():
-        table.add_row(info.name, info.description, info.version, f"{info.package} {info.package_version}")
+    rows = [(info.name, info.version, f"{info.package} {info.package_version}", info.description) for info in found.values()]
+    table = Table(header_style="bold")
+    for i, column in enumerate(("embedder", "version", "package")):  # these never wrap; the description does
+        table.add_column(column, no_wrap=True, min_width=max(len(column), *(len(row[i]) for row in rows)))
+    table.add_column("description")
+    for row in rows:
+        table.add_row(*row)
     common.console.print(table)
 
 
