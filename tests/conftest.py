@@ -1,0 +1,43 @@
+"""Shared fixtures: the shipped standards, small hand-made standards, and table writers."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from repbench import standards as standards_mod
+from repbench.standards import Standards, Tier
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the yardstick implementation lives there
+
+
+@pytest.fixture(scope="session")
+def standards() -> Standards:
+    return standards_mod.load()
+
+
+def make_standards(tiers: dict[str, dict[str, list[str]]], reference: list[str] | None = None) -> Standards:
+    """In-memory standards with the given {tier: {group: [ORFs]}} (for hand-computed cases)."""
+    shipped = standards_mod.load()
+    built = {
+        name: Tier(name, {g: tuple(sorted(m)) for g, m in sorted(groups.items())}, {g: g for g in groups})
+        for name, groups in tiers.items()
+    }
+    members = sorted({m for groups in tiers.values() for ms in groups.values() for m in ms})
+    return Standards(
+        version="test", root=shipped.root, manifest=shipped.manifest, manifest_sha256="0" * 64, official=False,
+        tiers=built, reference_proteome=tuple(reference or members),
+    )
+
+
+def orf_names(n: int) -> list[str]:
+    """n distinct systematic-looking ORF names (only for in-memory standards)."""
+    return [f"YAL{i:03d}W" for i in range(n)]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
