@@ -8,7 +8,9 @@ Speed: cp-measure measures every object of a label image in one call, and for 64
 overhead dominates. :func:`measure_crops` therefore pastes a batch of crops into one mosaic, each crop in
 its own tile with a zero frame (``GAP`` pixels) and its own label, and measures the mosaic once per family.
 Every measurement is per object and the frames keep objects apart, so a cell's features depend on its own
-crop only, never on the other crops in its batch (tests/test_cellprofiler.py checks this). Features that
+crop only, never on the other crops in its batch (tests/test_cellprofiler.py checks this; the one exception is
+round-off: a pixel exactly on a cell's enclosing circle may fall in or out of the Zernike unit disk, ~1e-3 of
+a Zernike moment, depending on the tile's absolute coordinates). Features that
 would describe the cell's place in the mosaic rather than the cell (centroids, bounding boxes, raw spatial
 moments, positions of the intensity maximum) are dropped, as are the intensity-Zernike phases (they only
 say how the cell happens to be rotated).
