@@ -33,7 +33,7 @@ TIER_LABELS = {"go_cc": "GO-CC", "go_bp": "GO-BP", "kegg": "KEGG", "complex": "C
 #: Huh et al. localization columns grouped into the classes a reader can tell apart on a map, in the order
 #: that decides a protein seen in several places: the most specific compartment wins, cytoplasm last.
 LOCALIZATION_CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("nucleolus", "#b7791f", ("nucleolus",)),
+    ("nucleolus", "#d69e2e", ("nucleolus",)),
     ("mitochondrion", "#e53e3e", ("mitochondrion",)),
     ("ER", "#38a169", ("ER", "ER to Golgi")),
     ("Golgi, endosome, punctate", "#d53f8c", ("Golgi", "early Golgi", "late Golgi", "endosome",
@@ -41,11 +41,11 @@ LOCALIZATION_CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("vacuole", "#805ad5", ("vacuole", "vacuolar membrane")),
     ("cell periphery", "#dd6b20", ("cell periphery",)),
     ("bud, bud neck, actin", "#319795", ("bud", "bud neck", "actin")),
-    ("spindle, microtubule", "#975a16", ("spindle pole", "microtubule")),
+    ("spindle, microtubule", "#2d3748", ("spindle pole", "microtubule")),
     ("nucleus", "#3182ce", ("nucleus", "nuclear periphery")),
     ("cytoplasm", "#a0aec0", ("cytoplasm",)),
 )
-UNASSIGNED = ("not localized / not in Huh table", "#e2e8f0")
+UNASSIGNED = ("not localized / not in Huh table", "#cbd5e0")
 
 #: GO-BP slim terms whose density clouds are drawn (those present in the standards, in this order).
 KDE_TERMS = ("GO:0002181", "GO:0032543", "GO:0042254", "GO:0071554")
@@ -68,9 +68,12 @@ plt.rcParams.update({
 
 
 def _to_svg(fig) -> str:
-    """The figure as an ``<svg>`` element ready to inline in HTML (no XML prolog, no date)."""
+    """The figure as an ``<svg>`` element ready to inline in HTML (no XML prolog, no date).
+
+    Layouts are fixed (subplots_adjust) rather than tight: a tight layout draws the figure twice more.
+    """
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
@@ -98,7 +101,7 @@ def pr_curves_svg(tiers: Mapping[str, Mapping]) -> str:
             ax.axhline(block["prevalence"], color="#718096", ls="--", lw=1)
         ax.grid(alpha=0.25)
     axes[0].set_ylabel("precision")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.17, top=0.89, wspace=0.28)
     return _to_svg(fig)
 
 
@@ -114,8 +117,8 @@ def trajectory_svg(trajectory: Sequence[Mapping]) -> str:
     ax.set_xlabel("epoch")
     ax.set_ylabel("F0.5")
     ax.grid(alpha=0.25)
-    ax.legend(frameon=False, ncol=4, loc="upper center", bbox_to_anchor=(0.5, 1.15))
-    fig.tight_layout()
+    ax.legend(frameon=False, ncol=4, loc="upper center", bbox_to_anchor=(0.5, 1.17))
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.15, top=0.85)
     return _to_svg(fig)
 
 
@@ -150,6 +153,13 @@ def localization_classes(orfs: Sequence[str], huh: Mapping[str, frozenset[str]])
     return out
 
 
+def _mass_levels(density: np.ndarray, masses: Sequence[float]) -> np.ndarray:
+    """Density thresholds whose regions hold ``masses`` of the probability (e.g. 0.8 = the 80% cloud), ascending."""
+    values = np.sort(density.ravel())[::-1]
+    cumulative = np.cumsum(values) / values.sum()
+    return np.array([values[min(np.searchsorted(cumulative, m), len(values) - 1)] for m in masses])
+
+
 def tsne_svg(coords: np.ndarray, orfs: Sequence[str], huh: Mapping[str, frozenset[str]],
              terms: Sequence[tuple[str, str, Sequence[str]]]) -> str:
     """The t-SNE map: coords (n, 2) of proteins ``orfs``; terms = [(GO id, name, member ORFs)]."""
@@ -182,7 +192,7 @@ def tsne_svg(coords: np.ndarray, orfs: Sequence[str], huh: Mapping[str, frozense
         except np.linalg.LinAlgError:  # all members on a line: no density to draw
             continue
         density = kde(np.vstack([grid_x.ravel(), grid_y.ravel()])).reshape(grid_x.shape)
-        levels = np.quantile(density, [0.90, 0.96, 0.99])
+        levels = _mass_levels(density, (0.8, 0.5, 0.2))
         if not np.all(np.diff(levels) > 0):
             continue
         ax.contourf(grid_x, grid_y, density, levels=[levels[0], density.max()], colors=[colour], alpha=0.10)
@@ -200,5 +210,5 @@ def tsne_svg(coords: np.ndarray, orfs: Sequence[str], huh: Mapping[str, frozense
     if term_handles:
         ax.legend(handles=term_handles, title="GO-BP slim density", loc="lower left", bbox_to_anchor=(1.0, 0.0),
                   frameon=False, fontsize=8, title_fontsize=8.5)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.03, right=0.70, bottom=0.05, top=0.98)
     return _to_svg(fig)

@@ -69,8 +69,13 @@ def clustered_vectors(rng: np.random.Generator, orfs: list[str], dimension: int,
 def make_submission(rng: np.random.Generator, name: str, slug: str, *, dataset: str = "real",
                     coverage: float = 0.97, reference: bool = False, skill: float | None = None,
                     epochs: int = 0, folder: Path | None = None, embedding: bool = False,
-                    proteins: int | None = None, dimension: int = 32, description: str = "") -> dict:
-    """A schema-valid submission record (written to ``folder/<slug>.json`` when folder is given)."""
+                    proteins: int | None = None, dimension: int = 32, description: str = "",
+                    embedding_rows: int | None = None) -> dict:
+    """A schema-valid submission record (written to ``folder/<slug>.json`` when folder is given).
+
+    ``embedding_rows`` writes only that many proteins to the embedding Parquet (small, fast t-SNE in tests)
+    while the record keeps its coverage; by default the Parquet holds all ``proteins``.
+    """
     standards = standards_module.load()
     skill = float(rng.uniform(0.2, 0.9)) if skill is None else skill
     reference_size = len(standards.reference_proteome)
@@ -106,7 +111,8 @@ def make_submission(rng: np.random.Generator, name: str, slug: str, *, dataset: 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         if embedding:
-            orfs = sorted(rng.choice(standards.reference_proteome, size=n, replace=False).tolist())
+            rows = min(n, embedding_rows or n)
+            orfs = sorted(rng.choice(standards.reference_proteome, size=rows, replace=False).tolist())
             vectors = clustered_vectors(rng, orfs, dimension, skill)
             record["input"]["sha256"] = write_embedding(folder / f"{slug}.parquet", orfs, vectors)
             record["submission"]["embedding_file"] = f"{slug}.parquet"
