@@ -37,20 +37,33 @@ Progress = Callable[[str], None]
 class DotProducts:
     """Exact integer dot products between the fixed-point vectors of the evaluated proteins.
 
-    Computed once as a full matrix (shared by all tiers and the AMI draws) while that fits in
+    Computed once as a full int64 matrix (shared by all tiers and the AMI draws) while that fits in
     ``FULL_MATRIX_BYTES``; for larger tables, block by block on demand so memory stays bounded.
     """
 
     def __init__(self, fixed: np.ndarray, full_matrix_bytes: int = FULL_MATRIX_BYTES):
         self.fixed = fixed
         n = fixed.shape[0]
-        self.full = fixed @ fixed.T if n * n * 8 <= full_matrix_bytes else None
+        self.full = (fixed @ fixed.T).astype(np.int64) if n * n * 8 <= full_matrix_bytes else None
 
-    def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """int64 (len(rows), len(cols))."""
+    def restrict(self, idx: np.ndarray) -> "DotProducts":
+        """The same products for the proteins idx only (one gather, then blocks are plain slices)."""
+        sub = DotProducts.__new__(DotProducts)
+        sub.fixed = self.fixed[idx]
+        sub.full = self.full[idx][:, idx] if self.full is not None else None
+        return sub
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """int64 (stop - start, n): products of rows start..stop-1 with every row."""
         if self.full is not None:
-            return self.full[rows][:, cols].astype(np.int64)  # two plain gathers beat np.ix_
-        return (self.fixed[rows] @ self.fixed[cols].T).astype(np.int64)
+            return self.full[start:stop]
+        return (self.fixed[start:stop] @ self.fixed.T).astype(np.int64)
+
+    def among(self, idx: np.ndarray) -> np.ndarray:
+        """int64 (len(idx), len(idx))."""
+        if self.full is not None:
+            return self.full[idx][:, idx]
+        return (self.fixed[idx] @ self.fixed[idx].T).astype(np.int64)
 
 
 def _membership(tier: Tier, proteins: list[str]) -> np.ndarray:
@@ -63,30 +76,29 @@ def _membership(tier: Tier, proteins: list[str]) -> np.ndarray:
     return matrix[:, matrix.any(axis=0)]
 
 
-def _pairwise_scores(dots: DotProducts, idx: np.ndarray, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walk the correlation matrix of the proteins ``idx`` in row blocks, once.
+def _pairwise_scores(dots: DotProducts, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walk the correlation matrix in row blocks, once.
 
     Returns (all pair scores i<j, sorted; positive pair scores, sorted; per-query AP (n,), NaN without positives).
     """
-    n = idx.size
+    n = membership.shape[0]
     all_pairs = np.empty(n * (n - 1) // 2, dtype=np.int64)
-    positive_chunks = []
+    shares = np.empty(all_pairs.size, dtype=bool)
     query_ap = np.empty(n, dtype=np.float64)
     filled = 0
     columns = np.arange(n)
     for start in range(0, n, MAX_BLOCK_ROWS):
         stop = min(start + MAX_BLOCK_ROWS, n)
-        rows = columns[start:stop, None]
-        scores = dots.block(idx[start:stop], idx)
+        scores = dots.rows(start, stop)
         shared = (membership[start:stop] @ membership.T) > 0
-        query_ap[start:stop] = query_average_precision(scores, shared, columns[None, :] == rows)
-        upper = columns[None, :] > rows
-        block = scores[upper]
-        all_pairs[filled : filled + block.size] = block
-        filled += block.size
-        positive_chunks.append(scores[upper & shared])
+        query_ap[start:stop] = query_average_precision(scores, shared, columns[None, :] == columns[start:stop, None])
+        for k, i in enumerate(range(start, stop)):  # the upper triangle, row by row: plain slices
+            width = n - i - 1
+            all_pairs[filled : filled + width] = scores[k, i + 1 :]
+            shares[filled : filled + width] = shared[k, i + 1 :]
+            filled += width
+    positives = np.sort(all_pairs[shares])
     all_pairs.sort()
-    positives = np.sort(np.concatenate(positive_chunks)) if positive_chunks else np.empty(0, np.int64)
     return all_pairs, positives, query_ap
 
 
@@ -106,7 +118,7 @@ def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int]) -> list[float
             values.append(float("nan"))
             continue
         idx = np.fromiter((row[m] for m in taken), dtype=np.int64)
-        distance = np.maximum(0.0, 1.0 - dots.block(idx, idx) * CORRELATION_UNIT)
+        distance = np.maximum(0.0, 1.0 - dots.among(idx) * CORRELATION_UNIT)
         np.fill_diagonal(distance, 0.0)
         labels = np.fromiter(taken.values(), dtype=np.int64)
         values.append(best_cut_ami(labels, squareform(distance, checks=False), AMI_THRESHOLDS))
@@ -124,7 +136,8 @@ def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: b
         return {**result, **empty, "skipped": "fewer than 2 submitted proteins are in this tier"}
     idx = np.array([row_of[p] for p in in_tier], dtype=np.int64)
     membership = _membership(tier, in_tier)
-    all_pairs, positives, query_ap = _pairwise_scores(dots, idx, membership)
+    dots = dots.restrict(idx)
+    all_pairs, positives, query_ap = _pairwise_scores(dots, membership)
     result["groups"] = int(membership.shape[1])
     result["positive_pairs"] = int(positives.size)
     if positives.size == 0:
@@ -133,7 +146,7 @@ def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: b
     precision, recall = precision_recall(tp, ranked)
     answered = query_ap[~np.isnan(query_ap)]
     lo, hi = bootstrap_interval(answered, BOOTSTRAP_RESAMPLES, seed=0)
-    ami = np.array(_ami_draws(tier, dots, row_of))
+    ami = np.array(_ami_draws(tier, dots, {p: i for i, p in enumerate(in_tier)}))
     result.update(
         prevalence=positives.size / all_pairs.size,
         ap=average_precision(tp, ranked),
