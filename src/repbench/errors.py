@@ -1,7 +1,7 @@
 """Domain errors with stable codes.
 
 Every problem a user can fix is a :class:`RepbenchError` with a short stable ``code`` (documented in
-docs/errors.md; scripts may match on it), a one-line message that says what to fix, and optionally the
+docs/table-format.md; scripts may match on it), a one-line message that says what to fix, and optionally the
 first few offending rows. The CLI prints it on one line and exits with ``exit_code`` (1 for bad input,
 2 for a usage error); ``--debug`` shows the traceback.
 """

@@ -7,7 +7,7 @@ Accepted layouts (docs/table-format.md):
   indexed by ``protein`` stores the index as that column).
 
 Optional key-value metadata ``repbench`` (a JSON object: embedder, version, dataset, params) is carried into
-the result. ``read_table`` checks everything in docs/errors.md and maps names to systematic ORFs; unknown and
+the result. ``read_table`` checks everything in docs/table-format.md and maps names to systematic ORFs; unknown and
 ambiguous names are dropped with a warning. Nothing here writes anything except ``write_table``, which writes
 atomically.
 """
