@@ -126,6 +126,37 @@ def test_an_empty_mask_is_counted_and_reported_never_silently_dropped(toy, tmp_p
     assert cells.index["protein"][blank] not in embedding.proteins and len(embedding.proteins) == 4
 
 
+def test_a_cell_whose_measurement_raises_is_counted_and_spares_its_batch(toy, toy_features, monkeypatch, tmp_path):
+    from repbench_cellprofiler import features
+
+    crops = toy.read(np.arange(len(toy)))
+    areas = [int(cell_mask(features.rescale_unit(c[1])).sum()) for c in crops]
+    bad = int(np.flatnonzero(toy.index["split"].to_numpy() == "test")[1])
+    assert areas.count(areas[bad]) == 1
+    real_families = features.family_functions
+
+    def breaking_on_the_bad_cell():
+        families = real_families()
+        intensity, kwargs, how = families["intensity"]
+
+        def broken(labels, pixels, **kw):
+            if areas[bad] in np.bincount(labels.ravel())[1:]:
+                raise ValueError("boom")
+            return intensity(labels, pixels, **kw)
+
+        families["intensity"] = (broken, kwargs, how)
+        return families
+
+    monkeypatch.setattr(features, "family_functions", breaking_on_the_bad_cell)
+    _, values, status = measure_crops(crops[bad - 2:bad + 2])
+    assert status.tolist() == [OK, OK, features.FAILED, OK] and np.isnan(values[2]).all()
+    np.testing.assert_allclose(values[[0, 1, 3]], toy_features[1][[bad - 2, bad - 1, bad + 1]], rtol=1e-5,
+                               atol=3e-3, equal_nan=True)
+    with pytest.warns(RuntimeWarning, match="1 failed"):
+        embedding = CellProfilerEmbedder().embed(EmbedRequest(cells=toy, out_dir=tmp_path, options={"workers": "1"}))
+    assert embedding.params["failed_cells"] == 1 and embedding.params["cells_used"] == 4
+
+
 def test_protein_vectors_are_means_of_z_scored_test_cells(toy, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a clean run warns about nothing

@@ -138,8 +138,9 @@ def _measure_mosaic(gfp, rfp, masks, families, timings: dict | None) -> dict[str
 def measure_crops(crops: np.ndarray, timings: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(k, 2, 64, 64) crops -> (feature names, float32 (k, F) values, int8 (k,) status).
 
-    Rows of cells whose mask is empty or below MIN_CELL_AREA (status EMPTY_MASK) or whose measurement raised (FAILED) are NaN.
-    Values may be NaN for measured cells too (texture of a cell smaller than the texture scale, ...); the
+    Rows of cells whose mask is empty or below MIN_CELL_AREA (status EMPTY_MASK), or whose measurement raised
+    (FAILED), are NaN. When a family raises on the mosaic, its cells are measured one by one, so only the
+    cell that breaks it fails. Values may be NaN for measured cells too (texture of a cell smaller than the texture scale, ...); the
     caller decides. ``timings`` (family -> seconds) is accumulated into when given (benchmarks).
     """
     families = family_functions()
