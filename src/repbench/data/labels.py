@@ -95,15 +95,6 @@ def class_of_flags(flags: Iterable[str]) -> str | None:
     return next((c for c in PRIORITY if c in mapped), None)
 
 
-def huh_localizations(orf: str) -> list[str]:
-    """The Huh flags set for one ORF (empty list when it is not in the table)."""
-    rows = huh_table().loc[huh_table()["orf"] == orf.upper()]
-    if rows.empty:
-        return []
-    row = rows.iloc[0]
-    return [f for f in HUH_FLAGS if row[f]]
-
-
 @lru_cache(maxsize=1)
 def huh_classes() -> dict[str, str]:
     """Huh proteins with a usable class: {ORF: class} and {GENE NAME: class}, keys upper case."""
@@ -175,7 +166,7 @@ def read_labels_table(path: str | Path) -> dict[str, str]:
     keep = names.ne("") & proteins.ne("")
     table: dict[str, str] = {}
     conflicts = []
-    for row, (protein, name) in enumerate(zip(proteins[keep], names[keep])):
+    for protein, name in zip(proteins[keep], names[keep]):
         if table.get(protein, name) != name:
             conflicts.append(protein)
         table[protein] = name

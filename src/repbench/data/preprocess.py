@@ -20,7 +20,10 @@ def standardise(crops: np.ndarray) -> np.ndarray:
     mean = crops.mean(axis=(-2, -1), keepdims=True, dtype=np.float64)
     std = crops.std(axis=(-2, -1), keepdims=True, dtype=np.float64)
     std[std < 1e-12] = 1.0
-    return ((crops - mean) / std).astype(np.float32)
+    # statistics in float64, arithmetic in float32: no float64 copy of the batch
+    out = crops - mean.astype(np.float32)
+    out /= std.astype(np.float32)
+    return out
 
 
 def split_sizes(n_cells: int) -> tuple[int, int, int]:

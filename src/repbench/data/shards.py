@@ -38,7 +38,7 @@ INDEX = "index.parquet"
 SHARD_DIR = "shards"
 DEFAULT_CELLS_PER_SHARD = 4096
 DTYPES = ("float16", "float32")
-_OPEN_SHARDS = 16  # memory maps kept open per CellSet (a few file handles, not one per shard)
+_OPEN_SHARDS = 4  # memory maps kept open per CellSet (few file handles; mapped pages leave RSS on close)
 
 
 def is_shard_folder(path: Path) -> bool:

@@ -100,12 +100,11 @@ def read_channel(path: Path) -> np.ndarray:
         image = tifffile.imread(path)
     except Exception as error:  # tifffile raises several types for corrupt files
         raise RepbenchError("data-unreadable-tiff", f"cannot read TIFF ({type(error).__name__}: {error})", path=path)
-    image = np.squeeze(np.asarray(image))
-    if image.shape != CROP_SHAPE[1:]:
-        raise RepbenchError("data-wrong-shape",
-                            f"expected a {CROP_SHAPE[1]}x{CROP_SHAPE[2]} single-channel crop, got shape "
-                            f"{tuple(np.asarray(tifffile.imread(path)).shape)}", path=path)
-    return image.astype(np.float32, copy=False)
+    image = np.asarray(image)
+    if np.squeeze(image).shape != CROP_SHAPE[1:]:  # (1, 64, 64) or (64, 64, 1) pass as single-channel
+        raise RepbenchError("data-wrong-shape", f"expected a {CROP_SHAPE[1]}x{CROP_SHAPE[2]} single-channel crop, "
+                            f"got shape {image.shape}", path=path)
+    return np.squeeze(image).astype(np.float32, copy=False)
 
 
 def read_cell(folder: ProteinFolder, name: str) -> np.ndarray:

@@ -25,6 +25,7 @@ DEFAULT_PROTEINS = 300
 DEFAULT_CELLS = 24
 CELLS_PER_SHARD = 2048
 PROTEINS_FILE = "synthetic_proteins.tsv"
+RENDER_BATCH = 64  # cells drawn at once (part of the byte-for-byte output: changing it changes the images)
 
 
 def generate(out_dir, n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int = DEFAULT_CELLS, seed: int = 0,
@@ -47,12 +48,14 @@ def generate(out_dir, n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int
                      overwrite=overwrite) as writer:
         for protein in proteins:
             rng = np.random.default_rng(stable_seed("cells", GENERATOR_VERSION, seed, protein.orf))
-            crops = render(rng, cells_per_protein, protein.flags, protein.fine, protein.abundance)
             splits = assign_splits(np.zeros(cells_per_protein, dtype=np.int64), [protein.orf], seed)
             label = CLASSES.index(protein.label_class) if protein.label_class else -1
-            writer.add(protein.orf, crops, splits, label)
-            if task is not None:
-                progress.advance(task, cells_per_protein)
+            for start in range(0, cells_per_protein, RENDER_BATCH):  # bounded memory for many cells
+                size = min(RENDER_BATCH, cells_per_protein - start)
+                crops = render(rng, size, protein.flags, protein.fine, protein.abundance)
+                writer.add(protein.orf, crops, splits[start:start + size], label)
+                if task is not None:
+                    progress.advance(task, size)
         table = pd.DataFrame({
             "orf": names,
             "gene": [p.gene for p in proteins],
