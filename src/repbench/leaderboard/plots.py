@@ -16,6 +16,7 @@ import re
 from typing import Mapping, Sequence
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -115,6 +116,7 @@ def trajectory_svg(trajectory: Sequence[Mapping]) -> str:
         if not np.all(np.isnan(values)):
             ax.plot(epochs, values, marker="o", ms=3, lw=1.6, color=TIER_COLOURS[tier], label=TIER_LABELS[tier])
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_ylabel("F0.5")
     ax.grid(alpha=0.25)
     ax.legend(frameon=False, ncol=4, loc="upper center", bbox_to_anchor=(0.5, 1.17))

@@ -8,6 +8,7 @@ localization so a t-SNE map has structure) and records its sha256 as ``input.sha
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,6 +17,11 @@ import numpy as np
 from .. import standards as standards_module
 from ..results import SCHEMA, write_json_atomic
 from ..standards import TIERS
+
+@lru_cache(maxsize=1)
+def _standards():
+    return standards_module.load()
+
 
 PREVALENCE = {"go_cc": 0.058, "go_bp": 0.031, "kegg": 0.022, "complex": 0.004}
 
@@ -76,7 +82,7 @@ def make_submission(rng: np.random.Generator, name: str, slug: str, *, dataset: 
     ``embedding_rows`` writes only that many proteins to the embedding Parquet (small, fast t-SNE in tests)
     while the record keeps its coverage; by default the Parquet holds all ``proteins``.
     """
-    standards = standards_module.load()
+    standards = _standards()
     skill = float(rng.uniform(0.2, 0.9)) if skill is None else skill
     reference_size = len(standards.reference_proteome)
     n = proteins or int(round(coverage * reference_size))
