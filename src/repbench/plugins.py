@@ -96,7 +96,7 @@ def _load_one(entry_point: metadata.EntryPoint) -> None:
     except Exception as error:  # anything a plugin does wrong must not take the CLI down
         if module is not None and pm.is_registered(module):
             pm.unregister(module)
-        return warn(f"failed to load: {type(error).__name__}: {error}")
+        return warn(f"failed to load: {type(error).__name__}: {' '.join(str(error).split())}")  # one line
     for embedder in registered:
         name = getattr(embedder, "name", None)
         if not isinstance(embedder, Embedder) or not isinstance(name, str) or not name.strip():
