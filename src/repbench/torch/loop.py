@@ -1,0 +1,130 @@
+"""The epoch loop every torch embedder shares: train, evaluate, checkpoint, report, resume.
+
+::
+
+    outcome = train(model, optimizer, runtime, config, CheckpointDir(out / "checkpoints" / config.name),
+                    train_epoch=lambda epoch: ...,   # one epoch of steps -> mean training loss
+                    evaluate=lambda epoch: ...,      # -> EpochResult(logs, test-split protein vectors, val loss)
+                    on_epoch=request.on_epoch)
+
+Order within epoch ``k``: seed everything from (seed, k); ``train_epoch(k)``; ``evaluate(k)``; save the
+checkpoint of epoch ``k`` (model, optimizer, RNG states, history, the best epoch's vectors); then
+``on_epoch``. So whatever happens in or after ``on_epoch`` (Ctrl-C, a kill, an exception), epoch ``k`` is
+safe on disk and a new call with the same checkpoint folder continues at epoch ``k + 1``. Epochs draw
+their randomness from (seed, epoch) only, so the resumed run computes exactly what an uninterrupted one
+would (same machine, same thread count).
+
+Early stopping, as in the paper: all epochs are trained and the result is the epoch with the lowest
+``EpochResult.selection_loss`` (the validation loss), the first one on ties.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+
+from ..embedders import Embedding, EpochReport
+from ..errors import RepbenchError
+from .checkpoints import CheckpointDir
+from .runtime import Runtime
+from .seeding import rng_state, seed_everything, set_rng_state
+
+
+@dataclass
+class RunConfig:
+    name: str  # the checkpoint sub-folder, e.g. "lr=0.001-seed=0"
+    epochs: int
+    lr: float
+    seed: int
+    #: everything a checkpoint must agree with to be resumed (protocol, batch size, data set, ...)
+    identity: dict[str, Any] = field(default_factory=dict)
+
+    def identity_record(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "lr": self.lr, "seed": self.seed, **self.identity}
+
+
+@dataclass
+class EpochResult:
+    logs: dict[str, float]  # val_loss, val_acc, ...
+    embedding: Embedding  # test-split protein vectors of this epoch
+    selection_loss: float  # lower is better: picks the early-stopping epoch
+
+
+@dataclass
+class RunOutcome:
+    embedding: Embedding  # the vectors of the best epoch
+    best_epoch: int
+    best_loss: float
+    history: list[dict[str, float]]  # logs of every epoch, epoch 1 first
+    resumed_from: int  # last epoch found on disk when the call started (0: fresh start)
+
+
+def run_training_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches: Iterable,
+                       loss_of_batch: Callable[[torch.nn.Module, Any], torch.Tensor], runtime: Runtime,
+                       on_step: Callable[[], None] | None = None) -> float:
+    """One pass of optimizer steps over ``batches``; the loss is computed under the runtime's autocast.
+    Returns the mean training loss (weighted by batch, as logged)."""
+    model.train()
+    total, steps = 0.0, 0
+    for batch in batches:
+        with runtime.autocast():
+            loss = loss_of_batch(model, batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.float().backward()
+        optimizer.step()
+        total += float(loss.detach())
+        steps += 1
+        if on_step is not None:
+            on_step()
+    return total / max(steps, 1)
+
+
+def _embedding_state(embedding: Embedding) -> dict:
+    return {"proteins": list(embedding.proteins), "vectors": torch.from_numpy(np.ascontiguousarray(embedding.vectors))}
+
+
+def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Runtime, config: RunConfig,
+          checkpoints: CheckpointDir, *, train_epoch: Callable[[int], float],
+          evaluate: Callable[[int], EpochResult], on_epoch: Callable[[EpochReport], None] | None = None
+          ) -> RunOutcome:
+    """Train ``config.epochs`` epochs (or what is left of them after the newest checkpoint)."""
+    start, best, history = 1, None, []
+    saved = checkpoints.load_latest()
+    if saved is not None:
+        if saved["identity"] != config.identity_record():
+            raise RepbenchError(
+                "checkpoint-mismatch",
+                f"checkpoints were made with other settings ({saved['identity']}); use another out dir or delete them",
+                path=checkpoints.path)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        set_rng_state(saved["rng"])
+        start, best, history = saved["epoch"] + 1, saved["best"], list(saved["history"])
+    resumed_from = start - 1
+
+    for epoch in range(start, config.epochs + 1):
+        seed_everything(config.seed, epoch)
+        train_loss = train_epoch(epoch)
+        model.eval()
+        with torch.no_grad():
+            result = evaluate(epoch)
+        logs = {"train_loss": float(train_loss), **{k: float(v) for k, v in result.logs.items()}, "lr": config.lr}
+        history.append(logs)
+        if not np.isfinite(train_loss):
+            raise RepbenchError("training-diverged", f"training loss became {train_loss} in epoch {epoch} "
+                                f"(learning rate {config.lr}); try a smaller one")
+        if best is None or result.selection_loss < best["loss"]:
+            best = {"epoch": epoch, "loss": float(result.selection_loss), **_embedding_state(result.embedding)}
+        checkpoints.save(epoch, {"identity": config.identity_record(), "model": model.state_dict(),
+                                 "optimizer": optimizer.state_dict(), "rng": rng_state(), "history": history,
+                                 "best": best})
+        if on_epoch is not None:
+            on_epoch(EpochReport(epoch=epoch, embedding=result.embedding, logs=logs))
+
+    if best is None:
+        raise RepbenchError("no-epochs", f"run {config.name} has no epochs to train (epochs={config.epochs})")
+    embedding = Embedding(proteins=list(best["proteins"]), vectors=best["vectors"].numpy().copy())
+    return RunOutcome(embedding=embedding, best_epoch=int(best["epoch"]), best_loss=float(best["loss"]),
+                      history=history, resumed_from=resumed_from)
