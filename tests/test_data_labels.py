@@ -94,3 +94,14 @@ def test_standardise_guards_constant_channels():
     assert out.dtype == np.float32 and np.isfinite(out).all()
     assert abs(out[0, 0].mean()) < 1e-5 and abs(out[0, 0].std() - 1) < 1e-4
     assert not out[1].any()
+
+
+def test_public_api_names():
+    import repbench.data as D
+    from repbench.data import shards, synthetic
+
+    assert D.CLASSES is L.CLASSES and D.huh_classes is L.huh_classes
+    assert D.ShardCellSet is shards.ShardCellSet and D.convert is shards.convert
+    assert D.generate is synthetic.generate and callable(D.open_cells)
+    with pytest.raises(AttributeError):
+        D.not_a_name

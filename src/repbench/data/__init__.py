@@ -45,13 +45,23 @@ def open_cells(spec: str = "demo", *, labels=None, seed: int = 0, cache_dir=None
                  cells_per_protein=cells_per_protein)
 
 
-def __getattr__(name: str):
-    # Lazy submodule access (repbench.data.shards, .synthetic, .labels) keeps `import repbench.data` light.
-    if name in ("shards", "synthetic", "labels", "tiff_layout", "preprocess", "sources"):
-        import importlib
+_SUBMODULES = ("shards", "synthetic", "labels", "tiff_layout", "preprocess", "sources", "montage")
+#: public names re-exported lazily: name -> submodule that defines it
+_EXPORTS = {
+    "ShardCellSet": "shards", "convert": "shards", "TiffCellSet": "tiff_layout", "generate": "synthetic",
+    "CLASSES": "labels", "huh_classes": "labels", "describe": "sources", "standardise": "preprocess",
+}
 
+
+def __getattr__(name: str):
+    # Lazy access (repbench.data.shards, repbench.data.ShardCellSet, ...) keeps `import repbench.data` light.
+    import importlib
+
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CROP_SHAPE", "SPLITS", "CellSet", "open_cells", "shards", "synthetic", "labels"]
+__all__ = ["CROP_SHAPE", "SPLITS", "CellSet", "open_cells", *_SUBMODULES, *_EXPORTS]
