@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from repbench import plugins, results, run
 from repbench.cli.main import app
-from repbench.errors import UsageError
+from repbench.errors import RepbenchError, UsageError
 
 SCRIPTED = '''
 import numpy as np
@@ -110,6 +110,11 @@ def test_a_resumed_run_replaces_the_epochs_it_reports_again_and_another_configur
     # another seed in the same folder is another run, not a resume: its trajectory starts empty
     outcome = run.run_embedder("scripted", out=out, seed=1, options={"epochs": "2"})
     assert [e["epoch"] for e in outcome.result["trajectory"]] == [2]
+
+    # a failed rerun leaves no result of an earlier run next to its own run.json
+    with pytest.raises(RepbenchError, match="embedder-failed"):
+        run.run_embedder("scripted", out=out, seed=1, options={"mode": "raise"})
+    assert not (out / "result.json").exists() and not (out / "embeddings.parquet").exists()
 
 
 def test_the_cli_prints_the_record_as_json_and_scores_for_humans(tmp_path):

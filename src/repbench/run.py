@@ -92,6 +92,8 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         cells = open_cells(data, labels=labels, seed=seed, progress=progress)  # "demo:proteins=N,cells=M" too
 
     out.mkdir(parents=True, exist_ok=True)
+    for stale in ("result.json", "embeddings.parquet"):  # never pair this run.json with an earlier run's output
+        (out / stale).unlink(missing_ok=True)
     trajectory = _previous_trajectory(out, config)
     results.write_json_atomic(out / "run.json", config)
     results.write_json_atomic(out / "trajectory.json", trajectory)
