@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -102,8 +102,19 @@ def _read_tier(path: Path, name: str) -> Tier:
 
 
 def load(version: str = DEFAULT_VERSION, root: str | Path | None = None, official: bool | None = None) -> Standards:
-    """Load and verify a standards directory (the shipped one by default)."""
+    """Load and verify a standards directory (the shipped one by default; verified once per process)."""
     override = root or os.environ.get("REPBENCH_STANDARDS_DIR")
+    if not override and official is not False:
+        return _load_shipped(version)
+    return _load(version, override, official)
+
+
+@lru_cache(maxsize=4)
+def _load_shipped(version: str) -> Standards:
+    return _load(version, None, True)
+
+
+def _load(version: str, override: str | Path | None, official: bool | None) -> Standards:
     root = Path(override) if override else shipped_dir(version)
     if official is None:
         official = not override

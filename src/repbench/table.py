@@ -89,6 +89,8 @@ def _open(path: Path) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises several types for truncated / corrupt files
+        if "size limit" in str(error):  # a footer too big for Thrift: e.g. a million columns
+            raise RepbenchError("too-large", "the file's metadata is too large to read (far too many columns?)", path=path)
         raise RepbenchError("not-parquet", f"not a readable Parquet file ({type(error).__name__}: {_short(error)})", path=path)
 
 
