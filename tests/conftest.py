@@ -12,6 +12,7 @@ from repbench.standards import Standards, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the yardstick implementation lives there
+sys.path.insert(0, str(ROOT / "tests"))  # tests import helpers from this conftest (pytest runs in importlib mode)
 
 
 @pytest.fixture(scope="session")

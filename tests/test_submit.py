@@ -63,10 +63,10 @@ def test_submit_json_and_record_contents(tmp_path, table_path):
     payload = json.loads(result.stdout)  # stdout holds JSON and nothing else
     record = payload["result"]
     assert record["input"]["metadata"] == {"embedder": "test", "dataset": "real"}
-    assert record["dataset"] == "real" and record["submission"]["embedding_file"] == "m.parquet"
+    assert record["dataset"] == "real" and record["submission"]["embedding_file"] == f"m.{record['input']['sha256'][:12]}.parquet"
     assert set(record["tiers"]) == {"go_cc", "go_bp", "kegg", "complex"}
     assert record["coverage"] == pytest.approx(120 / 4155)
-    assert (out / "m.parquet").read_bytes() == table_path.read_bytes()
+    assert (out / record["submission"]["embedding_file"]).read_bytes() == table_path.read_bytes()
 
 
 def test_validate_record_rejects_broken_records():

@@ -162,9 +162,14 @@ def validate_record(record: Any) -> list[str]:
     return problems
 
 
-def submission_paths(folder: Path, slug: str) -> tuple[Path, Path]:
-    """(record, embedding copy) inside ``folder``; the slug alphabet makes escaping the folder impossible."""
+def submission_path(folder: Path, slug: str) -> Path:
+    """The record's path inside ``folder``; the slug alphabet makes escaping the folder impossible."""
     record = (folder / f"{slug}.json").resolve()
     if record.parent != folder.resolve():  # defence in depth: slugify already guarantees this
         raise RepbenchError("bad-name", f"submission path escapes {folder}")
-    return record, record.with_suffix(".parquet")
+    return record
+
+
+def embedding_copy_name(slug: str, sha256: str) -> str:
+    """The table kept beside a record is named by its content, so a record never points at another table."""
+    return f"{slug}.{sha256[:12]}.parquet"

@@ -170,11 +170,12 @@ def submit_cmd(
 ) -> None:
     """Validate, evaluate and write a leaderboard record (atomically) to leaderboard/submissions/<slug>.json."""
     slug = results.slugify(name)  # checks the name before any work
-    record_path, table_copy = results.submission_paths(to, slug)
+    record_path = results.submission_path(to, slug)
     if record_path.exists() and not replace:
         raise RepbenchError("exists", f"a submission {slug!r} exists already; pass --replace to overwrite it", path=record_path)
     table, standards = _load(file, None, max_proteins, max_dims)
     result = _evaluate(table, standards, None)
+    table_copy = to / results.embedding_copy_name(slug, table.sha256)
     record = results.make_submission(result, name, description, reference=reference,
                                      embedding_file=table_copy.name if copy_embedding else None)
     steps = _trajectory_for(file, trajectory)
@@ -183,12 +184,17 @@ def submit_cmd(
     problems = results.validate_record(record)
     if problems:  # a bug if it happens: never write a record the site would refuse
         raise RepbenchError("invalid-record", "; ".join(problems[:3]))
+    # order matters for a kill at any point: the new table copy first, then the record that points at it,
+    # then the old copies nothing points at any more
     if copy_embedding:
         tmp = table_copy.with_name(f".{table_copy.name}.tmp")
         to.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file, tmp)
         tmp.replace(table_copy)
     results.write_json_atomic(record_path, record)
+    for stale in to.glob(f"{slug}.*.parquet"):
+        if stale != table_copy:
+            stale.unlink(missing_ok=True)
     if as_json:
         print_json({"ok": True, "record": str(record_path), "slug": slug, "result": record})
     else:
