@@ -98,3 +98,16 @@ def test_shuffled_scores_at_chance_while_its_source_does_not(tmp_path, localizat
     assert source["prevalence"] == pytest.approx(chance)  # same proteins, same pairs
     assert source["ap"] > 1.5 * chance and source["ami"] > 0.2
     assert control["ap"] == pytest.approx(chance, rel=0.15) and control["ami"] < 0.05
+
+
+def test_the_embedders_are_found_through_the_entry_point_like_any_third_party_plugin(monkeypatch):
+    from repbench import plugins
+
+    monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "baselines")
+    plugins.reset()
+    try:
+        found = plugins.embedders()
+        assert set(found) == {"localization", "random", "shuffled"}
+        assert {info.package for info in found.values()} == {"repbench-baselines"}
+    finally:
+        plugins.reset()

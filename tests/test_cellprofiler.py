@@ -198,3 +198,16 @@ def test_bad_options_are_reported(toy, tmp_path, options):
     with pytest.raises(RepbenchError) as raised:
         CellProfilerEmbedder().embed(EmbedRequest(cells=toy, out_dir=tmp_path, options=options))
     assert raised.value.code == "bad-option"
+
+
+def test_the_embedders_are_found_through_the_entry_point_like_any_third_party_plugin(monkeypatch):
+    from repbench import plugins
+
+    monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "cellprofiler")
+    plugins.reset()
+    try:
+        found = plugins.embedders()
+        assert set(found) == {"cellprofiler", "cellprofiler-pca"}
+        assert {info.package for info in found.values()} == {"repbench-cellprofiler"}
+    finally:
+        plugins.reset()
