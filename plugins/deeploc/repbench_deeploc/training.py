@@ -1,0 +1,142 @@
+"""Training DeepLoc with :mod:`repbench.torch`: one run per (learning rate, seed), the protocol on top."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from repbench.embedders import EmbedRequest, Embedding, EpochReport
+from repbench.errors import RepbenchError
+from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
+                            choose_runtime, epoch_order, features_of_cells, iter_crops, labelled_ids,
+                            protein_means, run_training_epoch, seed_everything, split_ids, train)
+from repbench.torch.seeding import generator
+
+from .embedder import EVAL_BATCH, VERSION, Protocol
+from .model import DeepLocNet
+
+
+class DeepLocRun:
+    """Everything one (lr, seed) run needs; ``fit`` trains it (resuming from its checkpoints)."""
+
+    def __init__(self, request: EmbedRequest, protocol: Protocol, runtime: Runtime, lr: float, seed: int):
+        cells = request.cells
+        self.request, self.protocol, self.runtime, self.cells = request, protocol, runtime, cells
+        self.train_ids = labelled_ids(cells, "train")
+        self.val_ids = labelled_ids(cells, "val")
+        self.test_ids = split_ids(cells, "test")
+        if len(self.train_ids) < 2:
+            raise RepbenchError("deeploc-no-training-cells",
+                                f"{cells.name}: {len(self.train_ids)} labelled train-split cells; DeepLoc needs labels")
+        self.labels = torch.as_tensor(cells.index["label"].to_numpy().astype(np.int64))
+        self.test_proteins = cells.index["protein"].to_numpy()[self.test_ids].astype(str)
+        self.config = RunConfig(
+            name=f"lr={lr:g}-seed={seed}", epochs=protocol.epochs, lr=lr, seed=seed,
+            identity={"embedder": "deeploc", "version": VERSION, "protocol": protocol.name,
+                      "batch_size": protocol.batch_size, "train_cells": protocol.train_cells,
+                      "data": str(cells.name), "cells": len(cells), "classes": list(cells.classes)})
+        seed_everything(seed, "init")
+        self.model = runtime.prepare_model(DeepLocNet(n_classes=len(cells.classes)))
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
+
+    # -- one epoch --------------------------------------------------------------------------------
+    def _batches(self, epoch: int):
+        order = epoch_order(self.train_ids, self.config.seed, epoch, self.protocol.train_cells)
+        flips = generator(self.config.seed, epoch, "augment")
+        for ids, crops in iter_crops(self.cells, order, self.protocol.batch_size):
+            if len(ids) < 2:  # batch norm cannot normalise a batch of one cell
+                continue
+            yield augment_dihedral(self.runtime.batch(crops), flips), self.labels[ids].to(self.runtime.device)
+
+    def train_epoch(self, epoch: int) -> float:
+        progress, task = self.request.progress, None
+        if progress is not None:
+            n = len(epoch_order(self.train_ids, self.config.seed, epoch, self.protocol.train_cells))
+            task = progress.add_task(f"deeploc {self.config.name} epoch {epoch}/{self.config.epochs}",
+                                     total=-(-n // self.protocol.batch_size))
+        loss = run_training_epoch(self.model, self.optimizer, self._batches(epoch),
+                                  lambda model, batch: F.cross_entropy(model(batch[0])[0], batch[1]), self.runtime,
+                                  on_step=(lambda: progress.advance(task)) if task is not None else None)
+        if task is not None:
+            progress.remove_task(task)
+        return loss
+
+    def evaluate(self, epoch: int) -> EpochResult:
+        logs = {}
+        if len(self.val_ids):
+            logits = torch.from_numpy(features_of_cells(lambda x: self.model(x)[0], self.cells, self.val_ids,
+                                                        self.runtime, EVAL_BATCH))
+            truth = self.labels[self.val_ids]
+            logs["val_loss"] = float(F.cross_entropy(logits, truth))
+            logs["val_acc"] = float((logits.argmax(1) == truth).float().mean())
+        vectors = features_of_cells(self.model.features, self.cells, self.test_ids, self.runtime, EVAL_BATCH)
+        proteins, means = protein_means(self.test_proteins, vectors)
+        embedding = Embedding(proteins=proteins, vectors=means)
+        # without validation cells there is nothing to stop early on: keep the last epoch
+        selection = logs.get("val_loss", -float(epoch))
+        return EpochResult(logs=logs, embedding=embedding, selection_loss=selection)
+
+    def fit(self, on_epoch) -> RunOutcome:
+        checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
+        return train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
+                     train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
+
+
+class _ReportArchive:
+    """Keeps each epoch's report of a run on disk, so that the paper protocol can hand the chosen run's
+    trajectory to ``on_epoch`` once it knows which run that is (float16 vectors: a plot needs no more)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __call__(self, report: EpochReport) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"epoch-{report.epoch:03d}.pt"
+        torch.save({"epoch": report.epoch, "logs": dict(report.logs), "proteins": list(report.embedding.proteins),
+                    "vectors": torch.from_numpy(report.embedding.vectors).half()}, path.with_suffix(".tmp"))
+        path.with_suffix(".tmp").replace(path)
+
+    def replay(self, on_epoch) -> None:
+        for path in sorted(self.folder.glob("epoch-*.pt")):
+            saved = torch.load(path, weights_only=True)
+            on_epoch(EpochReport(epoch=saved["epoch"], logs=saved["logs"],
+                                 embedding=Embedding(list(saved["proteins"]), saved["vectors"].float().numpy())))
+
+
+def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
+    runtime = choose_runtime(request.device, request.options)
+    params = {"protocol": protocol.name, "epochs": protocol.epochs, "batch_size": protocol.batch_size,
+              "train_cells_per_epoch": protocol.train_cells or "all", "optimizer": "adam", **runtime.describe()}
+
+    if len(protocol.lrs) == 1 and protocol.seeds == 1:  # quick: one run, reported live
+        outcome = DeepLocRun(request, protocol, runtime, protocol.lrs[0], request.seed).fit(request.on_epoch)
+        chosen_lr, chosen_seed = protocol.lrs[0], request.seed
+    else:
+        outcomes: dict[tuple[float, int], RunOutcome] = {}
+
+        def run(lr: float, seed: int) -> RunOutcome:
+            if (lr, seed) not in outcomes:
+                one = DeepLocRun(request, protocol, runtime, lr, seed)
+                outcomes[lr, seed] = one.fit(_ReportArchive(Path(request.out_dir) / "reports" / one.config.name))
+            return outcomes[lr, seed]
+
+        lr_search = {lr: run(lr, request.seed).best_loss for lr in protocol.lrs}
+        chosen_lr = min(protocol.lrs, key=lambda lr: lr_search[lr])  # first on ties: the larger rate
+        seeds = [request.seed + k for k in range(protocol.seeds)]
+        seed_losses = {seed: run(chosen_lr, seed).best_loss for seed in seeds}
+        chosen_seed = min(seeds, key=lambda seed: seed_losses[seed])
+        outcome = outcomes[chosen_lr, chosen_seed]
+        params["lr_search_val_loss"] = {f"{lr:g}": loss for lr, loss in lr_search.items()}
+        params["seed_val_loss"] = {str(seed): loss for seed, loss in seed_losses.items()}
+        if request.on_epoch is not None:
+            _ReportArchive(Path(request.out_dir) / "reports" / f"lr={chosen_lr:g}-seed={chosen_seed}").replay(
+                request.on_epoch)
+
+    best = outcome.history[outcome.best_epoch - 1]
+    params.update({"lr": chosen_lr, "seed": chosen_seed, "best_epoch": outcome.best_epoch,
+                   "best_val_loss": best.get("val_loss"), "best_val_acc": best.get("val_acc"),
+                   "resumed_from_epoch": outcome.resumed_from})
+    outcome.embedding.params = params
+    return outcome.embedding
