@@ -89,12 +89,17 @@ def measure_cells(cells, cell_ids: np.ndarray, *, workers: int | None = None, ch
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                  initargs=(costes,)) as pool:
             pending: deque = deque()
-            for start in starts:
-                pending.append((start, pool.submit(_measure_chunk, cells.read(cell_ids[start:start + chunk]), costes)))
-                if len(pending) >= 4 * workers:
+            try:
+                for start in starts:
+                    crops = cells.read(cell_ids[start:start + chunk])
+                    pending.append((start, pool.submit(_measure_chunk, crops, costes)))
+                    if len(pending) >= 4 * workers:
+                        done_start, future = pending.popleft()
+                        store(done_start, future.result())
+                while pending:
                     done_start, future = pending.popleft()
                     store(done_start, future.result())
-            while pending:
-                done_start, future = pending.popleft()
-                store(done_start, future.result())
+            except BaseException:  # Ctrl-C or a failed chunk: do not wait for the chunks still queued
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     return CellFeatures(cell_ids, names, values, status)
