@@ -4,8 +4,9 @@ Crops: the committed real toy crops (tests/data/yeast_toy, 60 cells) repeated to
 synthetic demo proteome. Prints
   1. CPU milliseconds per cell of each feature family (one process; CPU time, so other load on the machine
      hardly changes it),
-  2. wall-clock cells/second of the parallel measurement (``measure_cells``, --workers processes), and the
-     machine's load average, since a busy machine lowers this number.
+  2. wall-clock cells/second of the parallel measurement (``measure_cells``, --workers processes), the
+     machine's load average (a busy machine lowers the wall-clock rate), and the CPU the parent and its
+     workers used, with the rate it implies for --workers idle cores.
 
     /work/venv/bin/python benchmarks/bench_cellprofiler.py [--cells 960] [--workers N] [--costes] [--demo]
 """
@@ -74,13 +75,19 @@ def main() -> None:
     print(f"  -> at most {args.workers / cpu_per_cell:.0f} cells/s on {args.workers} idle cores")
 
     load_before = os.getloadavg()[0]
-    start = time.perf_counter()
+    times_before, start = os.times(), time.perf_counter()
     result = measure_cells(ArrayCells(crops), np.arange(len(crops)), workers=args.workers, chunk=args.chunk,
                            costes=args.costes)
     seconds = time.perf_counter() - start
+    after = os.times()
+    # CPU of this process and of the (finished) workers: what the run would need of idle cores
+    cpu = sum(getattr(after, f) - getattr(times_before, f)
+              for f in ("user", "system", "children_user", "children_system"))
     print(f"\nmeasure_cells, {args.workers} workers: {len(crops)} cells in {seconds:.1f} s = "
           f"{len(crops) / seconds:.1f} cells/s (load average before {load_before:.1f}, after "
           f"{os.getloadavg()[0]:.1f}; empty masks {result.empty_masks}, failed {result.failed})")
+    print(f"  CPU, parent + workers: {cpu:.1f} s = {1000 * cpu / len(crops):.1f} ms per cell -> "
+          f"{args.workers * len(crops) / cpu:.0f} cells/s if {args.workers} cores were free for it")
 
 
 if __name__ == "__main__":
