@@ -102,6 +102,9 @@ def test_mask_is_the_centre_cell_with_holes_filled():
     assert not mask[10, 52]  # the neighbour is not part of it
     assert mask.sum() == pytest.approx(np.pi * 14 ** 2, rel=0.1)
     assert not cell_mask(np.full((64, 64), 0.3)).any()  # flat marker: no cell
+    speck = rfp.copy()
+    speck[32, 32] = 0.95  # a bright noise pixel alone in the dark vacuole, right at the centre
+    np.testing.assert_array_equal(cell_mask(speck), mask)
 
 
 def _toy_with_blank_cell(toy):

@@ -24,8 +24,8 @@ def cell_mask(rfp: np.ndarray) -> np.ndarray:
     """(H, W) RFP in [0, 1] -> bool (H, W) mask of the centred cell; all False when nothing is found.
 
     The crop is centred on its cell, so the Otsu foreground component that contains the centre pixel is the
-    cell. When the centre pixel is background (a dark vacuole, say) the component nearest to the centre is
-    taken instead; holes (vacuoles) are filled either way.
+    cell, holes (vacuoles) filled; when no filled component holds the centre, the component nearest to the
+    centre is taken.
     """
     empty = np.zeros(rfp.shape, dtype=bool)
     if not np.all(np.isfinite(rfp)) or rfp.max() <= rfp.min():
@@ -34,8 +34,12 @@ def cell_mask(rfp: np.ndarray) -> np.ndarray:
     if n == 0:
         return empty
     centre = (rfp.shape[0] // 2, rfp.shape[1] // 2)
-    label = components[centre]
-    if label == 0:
-        _, (rows, cols) = ndi.distance_transform_edt(components == 0, return_indices=True)
-        label = components[rows[centre], cols[centre]]
-    return ndi.binary_fill_holes(components == label)
+    # The cell is the component whose hole-filled outline holds the centre. A speck of noise inside a dark
+    # vacuole at the centre is a component too, so the largest such component wins (tried largest first).
+    sizes = np.bincount(components.ravel())[1:]
+    for label in np.argsort(-sizes, kind="stable") + 1:
+        filled = ndi.binary_fill_holes(components == label)
+        if filled[centre]:
+            return filled
+    _, (rows, cols) = ndi.distance_transform_edt(components == 0, return_indices=True)
+    return ndi.binary_fill_holes(components == components[rows[centre], cols[centre]])
