@@ -74,7 +74,7 @@ def _to_svg(fig) -> str:
     Layouts are fixed (subplots_adjust) rather than tight: a tight layout draws the figure twice more.
     """
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    fig.savefig(buffer, format="svg", dpi=150, metadata={"Date": None, "Creator": None})  # dpi: rasterized dots
     plt.close(fig)
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
