@@ -25,7 +25,9 @@ class DeepLocRun:
         cells = request.cells
         self.request, self.protocol, self.runtime, self.cells = request, protocol, runtime, cells
         self.train_ids = labelled_ids(cells, "train")
-        self.val_ids = labelled_ids(cells, "val")
+        # a fixed subset (drawn from the seed alone; "epoch 0" is never trained), so that the val losses
+        # of different epochs compare
+        self.val_ids = np.sort(epoch_order(labelled_ids(cells, "val"), seed, 0, protocol.val_cells))
         self.test_ids = split_ids(cells, "test")
         if len(self.train_ids) < 2:
             raise RepbenchError("deeploc-no-training-cells",
@@ -36,6 +38,7 @@ class DeepLocRun:
             name=f"lr={lr:g}-seed={seed}", epochs=protocol.epochs, lr=lr, seed=seed,
             identity={"embedder": "deeploc", "version": VERSION, "protocol": protocol.name,
                       "batch_size": protocol.batch_size, "train_cells": protocol.train_cells,
+                      "val_cells": protocol.val_cells,
                       "data": str(cells.name), "cells": len(cells), "classes": list(cells.classes)})
         seed_everything(seed, "init")
         self.model = runtime.prepare_model(DeepLocNet(n_classes=len(cells.classes)))
@@ -108,7 +111,8 @@ class _ReportArchive:
 def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
     runtime = choose_runtime(request.device, request.options)
     params = {"protocol": protocol.name, "epochs": protocol.epochs, "batch_size": protocol.batch_size,
-              "train_cells_per_epoch": protocol.train_cells or "all", "optimizer": "adam", **runtime.describe()}
+              "train_cells_per_epoch": protocol.train_cells or "all",
+              "val_cells": protocol.val_cells or "all", "optimizer": "adam", **runtime.describe()}
 
     if len(protocol.lrs) == 1 and protocol.seeds == 1:  # quick: one run, reported live
         outcome = DeepLocRun(request, protocol, runtime, protocol.lrs[0], request.seed).fit(request.on_epoch)
