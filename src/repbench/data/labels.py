@@ -112,14 +112,21 @@ def huh_classes() -> dict[str, str]:
     return out
 
 
-def _standards_orf(name: str) -> str | None:
-    """Resolve a gene name to its ORF with the frozen identifier map (None if unknown or ambiguous)."""
+@lru_cache(maxsize=1)
+def _idmap():
+    """The frozen identifier map, loaded once (None if the standards cannot be loaded)."""
     from .. import standards
 
     try:
-        return standards.load().idmap.resolve_one(name)
+        return standards.load().idmap
     except RepbenchError:  # a broken standards install must not block labelling; fall back to the table
         return None
+
+
+def _standards_orf(name: str) -> str | None:
+    """Resolve a gene name to its ORF with the frozen identifier map (None if unknown or ambiguous)."""
+    idmap = _idmap()
+    return idmap.resolve_one(name) if idmap is not None else None
 
 
 def default_labels(proteins: Iterable[str]) -> dict[str, str]:
