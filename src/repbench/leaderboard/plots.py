@@ -83,26 +83,29 @@ def _to_svg(fig) -> str:
 
 
 def pr_curves_svg(tiers: Mapping[str, Mapping]) -> str:
-    """One panel per tier: the precision-recall curve (``tiers[t]["pr_curve"]``), prevalence dashed."""
-    fig, axes = plt.subplots(1, len(TIERS), figsize=(11, 2.9), sharey=False)
-    for ax, tier in zip(axes, TIERS):
+    """Precision-recall curves of all tiers on one axes (``tiers[t]["pr_curve"]``); each prevalence dashed."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
+    top = 0.0
+    for tier in TIERS:
         block = tiers.get(tier) or {}
         curve = block.get("pr_curve") or {}
-        ax.set_title(TIER_LABELS[tier])
-        ax.set_xlim(0, 1)
-        ax.set_xlabel("recall")
-        if curve.get("recall"):
-            ax.plot(curve["recall"], curve["precision"], color=TIER_COLOURS[tier], lw=1.6)
-            top = max(max(curve["precision"]), block.get("prevalence") or 0)
-            ax.set_ylim(0, min(1.0, top * 1.1 + 1e-3))
-        else:
-            ax.text(0.5, 0.5, block.get("skipped") or "no curve", ha="center", va="center",
-                    transform=ax.transAxes, color="#718096", wrap=True)
+        if not curve.get("recall"):
+            continue
+        colour = TIER_COLOURS[tier]
+        ax.plot(curve["recall"], curve["precision"], color=colour, lw=1.6, label=TIER_LABELS[tier])
+        top = max(top, max(curve["precision"]))
         if block.get("prevalence") is not None:
-            ax.axhline(block["prevalence"], color="#718096", ls="--", lw=1)
-        ax.grid(alpha=0.25)
-    axes[0].set_ylabel("precision")
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.17, top=0.89, wspace=0.28)
+            ax.axhline(block["prevalence"], color=colour, ls=(0, (4, 3)), lw=0.9, alpha=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, min(1.0, top * 1.08) if top else 1.0)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.grid(alpha=0.25)
+    if top:
+        ax.legend(frameon=False, loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "no tier was scored", ha="center", va="center", transform=ax.transAxes, color="#718096")
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.96)
     return _to_svg(fig)
 
 
