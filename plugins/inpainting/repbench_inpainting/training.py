@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
@@ -35,7 +36,8 @@ class InpaintingRun:
     def __init__(self, request: EmbedRequest, protocol: Protocol, runtime: Runtime):
         cells, seed = request.cells, request.seed
         self.request, self.protocol, self.runtime, self.cells = request, protocol, runtime, cells
-        self.proteins = cells.index["protein"].to_numpy().astype(str)  # protein of each cell id
+        # protein of each cell id as an integer code (a screen has millions of cells: no strings per cell)
+        self.proteins, self.protein_names = pd.factorize(cells.index["protein"], sort=False)
         train_ids = split_ids(cells, "train")
         self.train_ids = pairable_ids(self.proteins[train_ids], train_ids)
         if len(self.train_ids) < 2:
@@ -121,7 +123,8 @@ class InpaintingRun:
         layer = self.protocol.layer
         vectors = features_of_cells(lambda x: self.model.protein_features(x, layer), self.cells, self.test_ids,
                                     self.runtime, EVAL_BATCH)
-        proteins, means = protein_means(self.proteins[self.test_ids], vectors)
+        names = np.asarray(self.protein_names, dtype=object)[self.proteins[self.test_ids]]
+        proteins, means = protein_means(names, vectors)
         return Embedding(proteins=proteins, vectors=means)
 
     def evaluate(self, epoch: int) -> EpochResult:
