@@ -386,7 +386,9 @@ def build_site(submissions: Path, out: Path, cache: Path | None = None, workers:
                on_progress: Callable[[str, int, int], None] | None = None) -> BuildReport:
     """Build the site from ``submissions`` into ``out`` atomically; see the module docstring.
 
-    ``on_progress(stage, done, total)`` is called as pages' pictures are ready.
+    ``on_progress(stage, done, total)`` is called as pages' pictures are ready. With ``workers > 1`` missing
+    pictures are drawn in spawned processes, so a script calling this needs the usual
+    ``if __name__ == "__main__":`` guard.
     """
     import time
 
