@@ -14,6 +14,7 @@ Embedders keep their own checkpoints in the same folder, which is what makes a r
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -91,6 +92,10 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
 
         cells = open_cells(data, labels=labels, seed=seed, progress=progress)  # "demo:proteins=N,cells=M" too
 
+    if not is_main_process():  # another torchrun process: trains its share, writes and prints nothing
+        _embed(info, EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed,
+                                  options=dict(options or {}), on_epoch=None, progress=None))
+        return RunResult(out, info, out / "embeddings.parquet", {})
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("result.json", "embeddings.parquet"):  # never pair this run.json with an earlier run's output
         (out / stale).unlink(missing_ok=True)
@@ -125,6 +130,12 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
     result["trajectory"] = trajectory
     results.write_json_atomic(out / "result.json", result)
     return RunResult(out, info, table_path, result)
+
+
+def is_main_process() -> bool:
+    """False in the processes of a torchrun job other than rank 0 (docs/distributed.md): they take part in
+    training but only rank 0 writes the run folder, scores the epochs and prints."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _embed(info: plugins.EmbedderInfo, request: EmbedRequest) -> Embedding:

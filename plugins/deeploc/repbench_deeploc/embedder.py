@@ -13,8 +13,9 @@ Protocols (``--protocol``):
 Either way every run keeps the epoch with the lowest validation loss (early stopping) and checkpoints
 each epoch under ``out_dir/checkpoints/<lr, seed>/``, so a killed run resumes where it stopped.
 Options (``--option KEY=VALUE``) override a protocol's ``epochs``, ``lr``, ``batch_size``,
-``train_cells`` (per epoch, or ``all``), ``val_cells`` (or ``all``), and the runtime's ``precision``
-and ``channels_last``.
+``train_cells`` (per epoch, or ``all``), ``val_cells`` (or ``all``), ``seeds`` (how many seeds the
+paper protocol trains; ``-o lr=X -o seeds=1`` is one cell of its grid, a job for ``repbench run-merge``,
+docs/distributed.md), and the runtime's ``precision`` and ``channels_last``.
 """
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def protocol_for(request: EmbedRequest) -> Protocol:
     return replace(base, lrs=lrs, epochs=_positive_int(options, "epochs", base.epochs),
                    batch_size=_positive_int(options, "batch_size", base.batch_size),
                    train_cells=_positive_int(options, "train_cells", base.train_cells),
-                   val_cells=_positive_int(options, "val_cells", base.val_cells))
+                   val_cells=_positive_int(options, "val_cells", base.val_cells),
+                   seeds=_positive_int(options, "seeds", base.seeds))
 
 
 class DeepLocEmbedder:

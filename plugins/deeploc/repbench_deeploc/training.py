@@ -1,6 +1,8 @@
 """Training DeepLoc with :mod:`repbench.torch`: one run per (learning rate, seed), the protocol on top."""
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,8 @@ from repbench.errors import RepbenchError
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
                             choose_runtime, epoch_order, features_of_cells, iter_crops, labelled_ids,
                             protein_means, run_training_epoch, seed_everything, split_ids, train)
+from repbench.torch import distributed
+from repbench.torch.cells import gathered_protein_means
 from repbench.torch.seeding import generator
 
 from .embedder import EVAL_BATCH, VERSION, Protocol
@@ -41,16 +45,33 @@ class DeepLocRun:
                       "val_cells": protocol.val_cells,
                       "data": str(cells.name), "cells": len(cells), "classes": list(cells.classes)})
         seed_everything(seed, "init")
-        self.model = runtime.prepare_model(DeepLocNet(n_classes=len(cells.classes)))
+        self.model = distributed.wrap_model(runtime.prepare_model(DeepLocNet(n_classes=len(cells.classes))), runtime)
+        self.net = distributed.unwrap(self.model)  # evaluation runs on the bare network (no DDP collectives)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
 
     # -- one epoch --------------------------------------------------------------------------------
     def _batches(self, epoch: int):
         order = epoch_order(self.train_ids, self.config.seed, epoch, self.protocol.train_cells)
+        if distributed.active():
+            yield from self._shared_batches(order, epoch)
+            return
         flips = generator(self.config.seed, epoch, "augment")
         for ids, crops in iter_crops(self.cells, order, self.protocol.batch_size):
             if len(ids) < 2:  # batch norm cannot normalise a batch of one cell
                 continue
+            yield augment_dihedral(self.runtime.batch(crops), flips), self.labels[ids].to(self.runtime.device)
+
+    def _shared_batches(self, order: np.ndarray, epoch: int):
+        """Under torchrun: this process's share (every world-th cell) of each global batch of the epoch's
+        order, so all processes take the same number of steps and together see the single-process batches."""
+        world = distributed.world_size()
+        flips = generator(self.config.seed, epoch, "augment", distributed.rank())
+        for start in range(0, len(order), self.protocol.batch_size):
+            batch = order[start:start + self.protocol.batch_size]
+            if len(batch) < 2 * world:  # batch norm needs two cells in every process (the same test everywhere)
+                continue
+            ids = distributed.shard_of_batch(batch)
+            crops = self.cells.read(ids)
             yield augment_dihedral(self.runtime.batch(crops), flips), self.labels[ids].to(self.runtime.device)
 
     def train_epoch(self, epoch: int) -> float:
@@ -64,9 +85,13 @@ class DeepLocRun:
                                   on_step=(lambda: progress.advance(task)) if task is not None else None)
         if task is not None:
             progress.remove_task(task)
+        if distributed.active():  # the mean over processes (each took the same number of steps)
+            loss = float(distributed.all_reduce_sum(np.array([loss], np.float64))[0]) / distributed.world_size()
         return loss
 
     def evaluate(self, epoch: int) -> EpochResult:
+        if distributed.active():
+            return self._evaluate_shared(epoch)
         logs = {}
         if len(self.val_ids):
             logits = torch.from_numpy(features_of_cells(lambda x: self.model(x)[0], self.cells, self.val_ids,
@@ -81,10 +106,45 @@ class DeepLocRun:
         selection = logs.get("val_loss", -float(epoch))
         return EpochResult(logs=logs, embedding=embedding, selection_loss=selection)
 
+    def _evaluate_shared(self, epoch: int) -> EpochResult:
+        """:meth:`evaluate` under torchrun: each process embeds a block of the val and test cells; losses,
+        per-protein sums and counts are added up over the processes before dividing."""
+        logs = {}
+        if len(self.val_ids):
+            val_ids = distributed.block_of(self.val_ids)
+            logits = torch.from_numpy(features_of_cells(lambda x: self.net(x)[0], self.cells, val_ids, self.runtime,
+                                                        EVAL_BATCH))
+            truth = self.labels[val_ids]
+            local = [float(F.cross_entropy(logits, truth, reduction="sum")) if len(val_ids) else 0.0,
+                     float((logits.argmax(1) == truth).sum()) if len(val_ids) else 0.0, float(len(val_ids))]
+            loss_sum, correct, count = distributed.all_reduce_sum(np.array(local, np.float64))
+            logs["val_loss"], logs["val_acc"] = loss_sum / count, correct / count
+        rows = distributed.block_of(np.arange(len(self.test_ids)))
+        vectors = features_of_cells(self.net.features, self.cells, self.test_ids[rows], self.runtime, EVAL_BATCH)
+        proteins, means, counts = gathered_protein_means(self.test_proteins, rows, vectors,
+                                                         dim=self.net.classify.in_features)
+        times_embedded = np.zeros(len(self.test_ids), np.int64)
+        times_embedded[rows] += 1
+        self.test_counts = {"proteins": dict(zip(proteins, counts.tolist())),
+                            "cells": len(self.test_ids),
+                            "times_embedded": np.bincount(distributed.all_reduce_sum(times_embedded)).tolist(),
+                            "cells_per_rank": distributed.all_reduce_sum(
+                                np.eye(distributed.world_size(), dtype=np.int64)[distributed.rank()] * len(rows)
+                            ).tolist()}
+        selection = logs.get("val_loss", -float(epoch))
+        return EpochResult(logs=logs, embedding=Embedding(proteins=proteins, vectors=means), selection_loss=selection)
+
     def fit(self, on_epoch) -> RunOutcome:
         checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
-        return train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
-                     train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
+        outcome = train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
+                        train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
+        if distributed.active() and distributed.is_main() and hasattr(self, "test_counts"):
+            # how the test cells of the last evaluated epoch were spread over the processes (checked by tests)
+            path = checkpoints.path / "distributed.json"
+            temp = path.with_name(path.name + f".tmp-{os.getpid()}")
+            temp.write_text(json.dumps({"world_size": distributed.world_size(), **self.test_counts}, indent=1))
+            os.replace(temp, path)
+        return outcome
 
 
 class _ReportArchive:
@@ -109,7 +169,7 @@ class _ReportArchive:
 
 
 def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
-    runtime = choose_runtime(request.device, request.options)
+    runtime = distributed.setup(choose_runtime(request.device, request.options))  # no-op outside torchrun
     params = {"protocol": protocol.name, "epochs": protocol.epochs, "batch_size": protocol.batch_size,
               "train_cells_per_epoch": protocol.train_cells or "all",
               "val_cells": protocol.val_cells or "all", "optimizer": "adam", **runtime.describe()}
@@ -142,5 +202,8 @@ def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
     params.update({"lr": chosen_lr, "seed": chosen_seed, "best_epoch": outcome.best_epoch,
                    "best_val_loss": best.get("val_loss"), "best_val_acc": best.get("val_acc"),
                    "resumed_from_epoch": outcome.resumed_from})
+    if distributed.active():  # under torchrun: how many processes trained (absent in a one-process run)
+        params["processes"] = distributed.world_size()
+        distributed.teardown()
     outcome.embedding.params = params
     return outcome.embedding

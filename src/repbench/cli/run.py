@@ -26,9 +26,12 @@ def run_command(
     """Run an embedder on cells, write the protein table and evaluate it against the frozen standards."""
     load_embedders()  # plugin warnings (or --strict-plugins errors) before anything else
     options = run_lib.parse_options(option)
-    with common.progress_bar(enabled=not as_json) as progress:
+    main_process = run_lib.is_main_process()  # under torchrun only rank 0 prints (docs/distributed.md)
+    with common.progress_bar(enabled=not as_json and main_process) as progress:
         outcome = run_lib.run_embedder(embedder, data=data, out=out, protocol=protocol, device=device, seed=seed,
                                        options=options, labels=labels, progress=progress)
+    if not main_process:
+        return
     if as_json:
         common.print_json(outcome.result)
         return

@@ -77,3 +77,23 @@ def protein_means(proteins: np.ndarray, vectors: np.ndarray) -> tuple[list[str],
     np.add.at(sums, codes, vectors)
     counts = np.bincount(codes, minlength=len(names)).astype(np.float64)
     return [str(n) for n in names], (sums / counts[:, None]).astype(np.float32)
+
+
+def gathered_protein_means(proteins: np.ndarray, rows: np.ndarray, vectors: np.ndarray, dim: int
+                           ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`protein_means` when the cells are spread over the processes of a torchrun job.
+
+    ``proteins`` (n,): the protein of every cell (the same array in every process); ``rows`` (k,): the
+    positions in it of the cells this process embedded; ``vectors`` (k, dim): their vectors. Per-protein
+    float64 sums and counts are added up over all processes before dividing, so the result is the mean
+    over every cell once, whichever process embedded it (equal to one process's up to summation order).
+    Returns (names in order of first appearance in ``proteins``, means (p, d) float32, counts (p,) int64)."""
+    from . import distributed
+
+    codes, names = pd.factorize(pd.Series(np.asarray(proteins, dtype=object)), sort=False)
+    sums = np.zeros((len(names), dim), np.float64)
+    if len(rows):
+        np.add.at(sums, codes[rows], vectors)
+    counts = np.bincount(codes[rows], minlength=len(names)).astype(np.int64)
+    sums, counts = distributed.all_reduce_sum(sums), distributed.all_reduce_sum(counts)
+    return [str(n) for n in names], (sums / counts[:, None]).astype(np.float32), counts

@@ -27,6 +27,7 @@ import torch
 
 from ..embedders import Embedding, EpochReport
 from ..errors import RepbenchError
+from . import distributed
 from .checkpoints import CheckpointDir
 from .runtime import Runtime
 from .seeding import rng_state, seed_everything, set_rng_state
@@ -91,14 +92,15 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
           ) -> RunOutcome:
     """Train ``config.epochs`` epochs (or what is left of them after the newest checkpoint)."""
     start, best, history = 1, None, []
-    saved = checkpoints.load_latest()
+    bare = distributed.unwrap(model)  # under torchrun: checkpoints hold the model without its DDP wrapper
+    saved = checkpoints.load_latest()  # every process loads; only rank 0 saves
     if saved is not None:
         if saved["identity"] != config.identity_record():
             raise RepbenchError(
                 "checkpoint-mismatch",
                 f"checkpoints were made with other settings ({saved['identity']}); use another out dir or delete them",
                 path=checkpoints.path)
-        model.load_state_dict(saved["model"])
+        bare.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         set_rng_state(saved["rng"])
         start, best, history = saved["epoch"] + 1, saved["best"], list(saved["history"])
@@ -117,11 +119,13 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
                                 f"(learning rate {config.lr}); try a smaller one")
         if best is None or result.selection_loss < best["loss"]:
             best = {"epoch": epoch, "loss": float(result.selection_loss), **_embedding_state(result.embedding)}
-        checkpoints.save(epoch, {"identity": config.identity_record(), "model": model.state_dict(),
-                                 "optimizer": optimizer.state_dict(), "rng": rng_state(), "history": history,
-                                 "best": best})
-        if on_epoch is not None:
-            on_epoch(EpochReport(epoch=epoch, embedding=result.embedding, logs=logs))
+        if distributed.is_main():
+            checkpoints.save(epoch, {"identity": config.identity_record(), "model": bare.state_dict(),
+                                     "optimizer": optimizer.state_dict(), "rng": rng_state(), "history": history,
+                                     "best": best})
+            if on_epoch is not None:
+                on_epoch(EpochReport(epoch=epoch, embedding=result.embedding, logs=logs))
+        distributed.barrier()  # the other processes wait until rank 0 has saved and scored the epoch
 
     if best is None:
         raise RepbenchError("no-epochs", f"run {config.name} has no epochs to train (epochs={config.epochs})")
