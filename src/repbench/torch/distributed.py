@@ -144,3 +144,13 @@ def all_reduce_sum(array: np.ndarray) -> np.ndarray:
         tensor = tensor.cuda()
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor.cpu().numpy()
+
+
+def sync_buffers(model: torch.nn.Module) -> None:
+    """Copy rank 0's buffers (batch-norm running statistics) to every process. DDP broadcasts them at the
+    start of each training forward pass, so after an epoch's last step every process still holds its own;
+    evaluation and the checkpoint (rank 0's) must see the same ones."""
+    if not active():
+        return
+    for buffer in unwrap(model).buffers():
+        dist.broadcast(buffer.data, src=0)

@@ -109,6 +109,7 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
     for epoch in range(start, config.epochs + 1):
         seed_everything(config.seed, epoch)
         train_loss = train_epoch(epoch)
+        distributed.sync_buffers(model)  # under torchrun: every process evaluates with rank 0's batch-norm statistics
         model.eval()
         with torch.no_grad():
             result = evaluate(epoch)
