@@ -5,9 +5,9 @@ average it per protein.
 Protocols (``--protocol``):
 
 * ``quick`` (default): the network at a quarter of the published width, 3 epochs of 1,536 source cells
-  each (a new random subset of the train split every epoch), batch 64, Adam with learning rate 1e-3.
-  Sized so that ``repbench run -e inpainting`` on the default demo data takes a few minutes on a 2-core
-  CPU (docs/embedders.md).
+  each (a new random subset of the train split every epoch), batch 64, Adam with the paper's learning
+  rate 1e-4 and beta1 0.5. Sized so that ``repbench run -e inpainting`` on the default demo data takes a
+  few minutes on a 2-core CPU (docs/embedders.md).
 * ``paper`` (Lu et al. 2019 and their code): the published network, 30 epochs over the whole train
   split, batch 64, Adam with learning rate 1e-4 and beta1 0.5.
 
@@ -45,7 +45,7 @@ class Protocol:
 
 
 PROTOCOLS = {
-    "quick": Protocol("quick", epochs=3, lr=1e-3, batch_size=64, train_cells=1536, width=0.25),
+    "quick": Protocol("quick", epochs=3, lr=1e-4, batch_size=64, train_cells=1536, width=0.25),
     "paper": Protocol("paper", epochs=30, lr=1e-4, batch_size=64, train_cells=None, width=1.0),
 }
 
