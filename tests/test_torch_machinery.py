@@ -141,3 +141,17 @@ def test_unreadable_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(RepbenchError) as error:
         folder.load_latest()
     assert error.value.code == "checkpoint-unreadable"
+
+
+def test_recalibrate_batch_norm_sets_the_average_batch_statistics():
+    from repbench.torch import recalibrate_batch_norm
+    norm = torch.nn.Sequential(torch.nn.BatchNorm1d(3, momentum=0.1))
+    norm[0].running_mean.fill_(-7.0)  # stale statistics, as after fast training
+    g = torch.Generator().manual_seed(0)
+    batches = [torch.randn(64, 3, generator=g) * 2 + 5 for _ in range(4)]
+    recalibrate_batch_norm(norm, batches, choose_runtime("cpu"))
+    expected_mean = torch.stack([b.mean(0) for b in batches]).mean(0)
+    expected_var = torch.stack([b.var(0) for b in batches]).mean(0)
+    torch.testing.assert_close(norm[0].running_mean, expected_mean)
+    torch.testing.assert_close(norm[0].running_var, expected_var)
+    assert norm[0].momentum == 0.1 and not norm.training

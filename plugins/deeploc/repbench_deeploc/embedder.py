@@ -39,6 +39,8 @@ class Protocol:
     batch_size: int
     train_cells: int | None  # training cells per epoch; None: the whole train split
     val_cells: int | None = None  # validation cells (a fixed random subset, the same every epoch); None: all
+    #: training cells (unaugmented) whose batch statistics replace the running ones after each epoch
+    bn_cells: int = 256
 
 
 PROTOCOLS = {
@@ -81,7 +83,8 @@ def protocol_for(request: EmbedRequest) -> Protocol:
                    batch_size=_positive_int(options, "batch_size", base.batch_size),
                    train_cells=_positive_int(options, "train_cells", base.train_cells),
                    val_cells=_positive_int(options, "val_cells", base.val_cells),
-                   seeds=_positive_int(options, "seeds", base.seeds))
+                   seeds=_positive_int(options, "seeds", base.seeds),
+                   bn_cells=_positive_int(options, "bn_cells", base.bn_cells))
 
 
 class DeepLocEmbedder:

@@ -13,7 +13,8 @@ from repbench.embedders import EmbedRequest, Embedding, EpochReport
 from repbench.errors import RepbenchError
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
                             choose_runtime, epoch_order, features_of_cells, iter_crops, labelled_ids,
-                            protein_means, run_training_epoch, seed_everything, split_ids, train)
+                            protein_means, recalibrate_batch_norm, run_training_epoch, seed_everything, split_ids,
+                            train)
 from repbench.torch import distributed
 from repbench.torch.cells import gathered_protein_means
 from repbench.torch.seeding import generator
@@ -42,7 +43,7 @@ class DeepLocRun:
             name=f"lr={lr:g}-seed={seed}", epochs=protocol.epochs, lr=lr, seed=seed,
             identity={"embedder": "deeploc", "version": VERSION, "protocol": protocol.name,
                       "batch_size": protocol.batch_size, "train_cells": protocol.train_cells,
-                      "val_cells": protocol.val_cells,
+                      "val_cells": protocol.val_cells, "bn_cells": protocol.bn_cells,
                       "data": str(cells.name), "cells": len(cells), "classes": list(cells.classes)})
         seed_everything(seed, "init")
         self.model = distributed.wrap_model(runtime.prepare_model(DeepLocNet(n_classes=len(cells.classes))), runtime)
@@ -85,9 +86,19 @@ class DeepLocRun:
                                   on_step=(lambda: progress.advance(task)) if task is not None else None)
         if task is not None:
             progress.remove_task(task)
+        self._recalibrate_batch_norm(epoch)
         if distributed.active():  # the mean over processes (each took the same number of steps)
             loss = float(distributed.all_reduce_sum(np.array([loss], np.float64))[0]) / distributed.world_size()
         return loss
+
+    def _recalibrate_batch_norm(self, epoch: int) -> None:
+        """Batch-norm statistics of this epoch's final weights, from ``bn_cells`` unaugmented training
+        cells drawn from (seed, epoch) (the same cells in every process; rank 0's are kept anyway)."""
+        if not self.protocol.bn_cells:
+            return
+        sample = np.sort(epoch_order(self.train_ids, self.config.seed + 7919, epoch, self.protocol.bn_cells))
+        batches = (self.runtime.batch(crops) for _, crops in iter_crops(self.cells, sample, EVAL_BATCH))
+        recalibrate_batch_norm(self.net, batches, self.runtime)
 
     def evaluate(self, epoch: int) -> EpochResult:
         if distributed.active():

@@ -82,6 +82,33 @@ def run_training_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
     return total / max(steps, 1)
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(model: torch.nn.Module, batches: Iterable[torch.Tensor], runtime: Runtime) -> None:
+    """Replace every batch norm's running mean/variance by the plain average over ``batches`` of
+    inputs ((b, ...) tensors on the device), computed with the current weights ("precise BN").
+
+    Why: with few, large optimizer steps the running statistics (an exponential average over past
+    steps) lag the weights, and eval-mode outputs then differ from what training saw. On the DeepLoc
+    demo, after 1 epoch of 384 cells, validation accuracy was 0.36 with the running statistics and 0.68
+    with batch statistics. Deterministic for a given order of batches, so resume stays exact."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # None: cumulative average of the batches seen since the reset
+    model.train()
+    try:
+        for batch in batches:
+            with runtime.autocast():
+                model(batch)
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+        model.eval()
+
+
 def _embedding_state(embedding: Embedding) -> dict:
     return {"proteins": list(embedding.proteins), "vectors": torch.from_numpy(np.ascontiguousarray(embedding.vectors))}
 
