@@ -7,6 +7,7 @@ from .. import __version__
 from . import common
 from . import data as data_cmds
 from . import evaluate as evaluate_cmds
+from . import grid as grid_cmds
 from . import leaderboard as leaderboard_cmds
 from . import plugins as plugins_cmds
 from . import run as run_cmds
@@ -38,7 +39,7 @@ def _root(
     common.state["strict_plugins"] = strict_plugins
 
 
-for module in (evaluate_cmds, run_cmds, plugins_cmds, data_cmds, leaderboard_cmds):
+for module in (evaluate_cmds, run_cmds, grid_cmds, plugins_cmds, data_cmds, leaderboard_cmds):
     module.register(app)
 
 
