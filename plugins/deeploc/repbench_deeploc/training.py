@@ -180,6 +180,7 @@ class _ReportArchive:
 
 
 def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
+    distributed.select_local_gpu()  # under torchrun: each process on its own GPU (no-op otherwise)
     runtime = distributed.setup(choose_runtime(request.device, request.options))  # no-op outside torchrun
     params = {"protocol": protocol.name, "epochs": protocol.epochs, "batch_size": protocol.batch_size,
               "train_cells_per_epoch": protocol.train_cells or "all",

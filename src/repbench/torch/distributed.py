@@ -77,6 +77,14 @@ def is_main() -> bool:
     return rank() == 0
 
 
+def select_local_gpu() -> None:
+    """Under torchrun on a GPU machine: make GPU ``LOCAL_RANK`` this process's current device. Called
+    before anything touches CUDA, so that no process opens a context on GPU 0 that it never uses."""
+    world = world_from_env()
+    if world.size > 1 and torch.cuda.is_available() and torch.cuda.device_count() > world.local_rank:
+        torch.cuda.set_device(world.local_rank)
+
+
 def setup(runtime):
     """Join the process group when launched by torchrun; returns the runtime to use in this process
     (its CPU thread count divided among the node's processes). A no-op outside torchrun."""
