@@ -23,7 +23,8 @@ from repbench_deeploc.model import DeepLocNet  # noqa: E402
 
 DATA = "demo:proteins=12,cells=16"  # 2 test cells per protein, 24 in all
 # one epoch, so the checkpoint's model is the one whose vectors are in the table
-OPTIONS = ["epochs=1", "batch_size=4", "train_cells=8", "val_cells=all", "precision=fp32"]  # 2 cells a step per process
+OPTIONS = ["epochs=1", "batch_size=4", "train_cells=8", "val_cells=all", "bn_cells=8", "precision=fp32"]
+# (2 cells a step per process; batch-norm statistics recomputed from 8 cells after the epoch)
 
 
 def free_port() -> int:

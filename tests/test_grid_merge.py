@@ -42,7 +42,6 @@ def test_merge_follows_the_papers_rule_rate_on_the_first_seed_then_the_seed(tmp_
     read = table.read_table(merged / "embeddings.parquet", standards)
     chosen = table.read_table(tmp_path / "grid" / "lr0.0003-s2" / "embeddings.parquet", standards)
     np.testing.assert_array_equal(read.vectors, chosen.vectors)
-
     params = json.loads(pq.read_schema(merged / "embeddings.parquet").metadata[b"repbench"])["params"]
     assert params["lr_search_val_loss"] == {"0.001": 1.0, "0.0003": 0.5, "0.0001": 0.8}
     assert params["seed_val_loss"] == {"0": 0.5, "1": 0.6, "2": 0.4}

@@ -26,7 +26,8 @@ from repbench.errors import RepbenchError  # noqa: E402
 from repbench.torch import CheckpointDir  # noqa: E402
 
 DATA = "demo:proteins=12,cells=8"
-OPTIONS = ["epochs=3", "batch_size=4", "train_cells=8", "val_cells=all", "precision=fp32"]  # 2 steps an epoch
+# 2 steps of 4 cells an epoch; batch-norm statistics recomputed from 8 cells after each epoch
+OPTIONS = ["epochs=3", "batch_size=4", "train_cells=8", "val_cells=all", "bn_cells=8", "precision=fp32"]
 
 
 def start_run(out, cache):
@@ -131,14 +132,14 @@ def test_a_checkpoint_that_would_run_code_when_unpickled_is_refused_not_run(tmp_
     folder = CheckpointDir(tmp_path / "checkpoints")
     folder.path.mkdir()
     # a torch.save file holding an object whose unpickling runs a shell command
-    torch.save({"format": 1, "epoch": 1, "payload": _RunsCode(marker)}, folder.path_of(1))
+    torch.save({"format": 1, "epoch": 1, "payload": _RunsCode(marker)}, folder.path_of(1), pickle_protocol=2)
     with pytest.raises(RepbenchError) as error:
         folder.load_latest()
     assert error.value.code == "checkpoint-unreadable"
     assert "epoch-001.pt" in str(error.value.path) and "delete it" in str(error.value)
     assert not marker.exists()  # refused, not executed
     # a plain pickle (not a torch archive) carrying the same trap is refused as well
-    folder.path_of(2).write_bytes(pickle.dumps(_RunsCode(marker)))
+    folder.path_of(2).write_bytes(pickle.dumps(_RunsCode(marker), protocol=2))
     with pytest.raises(RepbenchError):
         folder.load_latest()
     assert not marker.exists()

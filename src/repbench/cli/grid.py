@@ -13,10 +13,10 @@ from . import common
 @common.handle_errors
 def run_merge_command(
     runs: List[Path] = typer.Argument(..., help="Run folders of the grid's jobs (e.g. runs/grid/*)."),
-    out: Path = typer.Option(..., "--out", help="Folder for the merged run (run.json, embeddings.parquet, result.json)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the merged run (run.json, table, result.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the merged result record as JSON on stdout."),
 ) -> None:
-    """Pick the grid job with the paper's rule (learning rate, then seed, by lowest validation loss) and write it as one run."""
+    """Merge a grid's runs: the paper's pick (rate, then seed, by lowest validation loss) as one run folder."""
     from .. import merge
 
     record = merge.merge_runs(runs, out)
