@@ -10,6 +10,7 @@ Only torch plugins import this package (``pip install repbench[torch]``); the co
 | ``checkpoints`` | atomic per-epoch checkpoints that load with ``torch.load(weights_only=True)`` |
 | ``loop`` | :func:`train`: the epoch loop with resume, early-stopping bookkeeping and a per-epoch callback; |
 | | :func:`recalibrate_batch_norm`: batch-norm statistics of the current weights before evaluating |
+| ``distributed`` | under ``torchrun``: process group, DDP, each process's share of the cells, summed statistics |
 
 A plugin supplies a model, a loss on one batch and an ``evaluate`` callback that computes the
 validation logs and the test-split protein vectors; :func:`repbench.torch.loop.train` does the rest.
