@@ -65,9 +65,12 @@ def markdown(rows: list[tuple[str, dict, float, bool]], data: str) -> str:
         name = f"{label} *(reference)*" if reference else label
         lines.append(f"| {name} | {seconds:.0f} | " + " | ".join(cells) + " |")
     proteins = rows[0][1]["input"]["proteins"]
+    others = [f"`{label}` is scored over its own {r['input']['proteins']:,} proteins (prevalence " +
+              ", ".join(f"{t} {r['tiers'][t]['prevalence']:.3f}" for t in TIERS) + ")"
+              for label, r, _, _ in rows if r["input"]["proteins"] != proteins]
     note = (f"\nData: `{data}` ({rows[0][1]['dataset']}, {proteins} proteins), quick protocols, seed 0, measured on a "
             f"2-core CPU by `benchmarks/compare_embedders.py`. Chance for mAP and F0.5 is roughly the prevalence; "
-            f"for AMI it is 0.")
+            f"for AMI it is 0." + ("".join(f" {o}." for o in others)))
     return "\n".join(lines) + "\n" + note + "\n"
 
 
@@ -76,17 +79,26 @@ def main() -> None:
     parser.add_argument("--data", default="demo")
     parser.add_argument("--readme", action="store_true")
     parser.add_argument("--submit", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="only remake the table from runs/compare (no runs)")
     args = parser.parse_args()
     rows = []
+    timings_path = ROOT / "runs" / "compare" / "timings.json"
+    timings = json.loads(timings_path.read_text()) if args.rebuild else {}
     for label, embedder, options, reference in plan(args.data):
+        if args.rebuild:
+            result = json.loads((ROOT / "runs" / "compare" / label / "result.json").read_text())
+            rows.append((label, result, timings[label], reference))
+            continue
         result, seconds = run(label, embedder, options, args.data)
+        timings[label] = seconds
+        timings_path.write_text(json.dumps(timings))
         rows.append((label, result, seconds, reference))
         print(f"{label:18s} {seconds:6.0f} s  " + "  ".join(
             f"{t}: map {result['tiers'][t]['map']:.3f}" for t in TIERS if not result["tiers"][t].get("skipped")), flush=True)
         if args.submit:
             table = ROOT / "runs" / "compare" / label / "embeddings.parquet"
             command = [sys.executable, "-c", "from repbench.cli.main import main; main()", "-q", "submit", str(table),
-                       "--name", f"{label} (synthetic demo)", "--replace",
+                       "--name", f"{label} (synthetic demo)" if embedder != "localization" else "localization (Huh 2003 flags)", "--replace",
                        "--description", f"repbench run --embedder {label} on the default synthetic data, quick protocol"]
             subprocess.run(command + (["--reference"] if reference else []), cwd=ROOT, check=True, capture_output=True)
     text = markdown(rows, args.data)

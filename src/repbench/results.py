@@ -81,6 +81,7 @@ def write_json_atomic(path: str | Path, payload: Any) -> Path:
     text = json.dumps(payload, indent=2, allow_nan=False, default=str) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a published record must be readable
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
             handle.flush()
@@ -90,6 +91,12 @@ def write_json_atomic(path: str | Path, payload: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _number(x: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:

@@ -283,6 +283,9 @@ def write_table(path: str | Path, proteins: list[str], vectors: np.ndarray, meta
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        from .results import current_umask  # noqa: PLC0415 (results imports nothing from here)
+
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600
         pq.write_table(table, tmp)
         os.replace(tmp, path)
     except BaseException:
