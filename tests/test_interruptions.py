@@ -51,3 +51,26 @@ def test_sigkill_during_submit_keeps_the_previous_record(tmp_path, standards):
         assert hashlib.sha256(copy.read_bytes()).hexdigest() == record["input"]["sha256"]
     leftovers = [p.name for p in out.iterdir() if p.name != "m.json" and p.suffix != ".parquet"]
     assert all(name.startswith(".") and name.endswith(".tmp") for name in leftovers)  # only temp files may remain
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_sigkill_during_leaderboard_build_keeps_the_previous_site(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for record in sorted((Path(__file__).resolve().parent.parent / "leaderboard" / "submissions").glob("*.json"))[:4]:
+        shutil.copy(record, subs)  # records only: pages say the table is not there, which keeps the build short
+    site = tmp_path / "site"
+    command = [*REPBENCH, "-q", "leaderboard", "build", "--submissions", str(subs), "--out", str(site)]
+    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    for delay in np.linspace(0.3, 4.0, 6):
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        index = (site / "index.html").read_text()
+        assert index.rstrip().endswith("</html>")  # the previous site or the new one, never a half-written one
+        assert len(list((site / "s").glob("*.html"))) == 4

@@ -376,10 +376,30 @@ def _swap_in(site: Path, out: Path) -> None:
     if not (out / "index.html").is_file() and any(p.name != ".cache" for p in out.iterdir()):
         raise RepbenchError("out-not-a-site", "--out exists and is not a leaderboard site; refusing to replace it",
                             path=out)
+    if _exchange(site, out):  # one atomic step: no moment without a whole site at ``out``
+        shutil.rmtree(site, ignore_errors=True)  # ``site`` now holds the old one
+        return
     retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     os.rename(out, retired / "site")
     os.rename(site, out)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically with Linux's renameat2(RENAME_EXCHANGE); False where unavailable."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def build_site(submissions: Path, out: Path, cache: Path | None = None, workers: int = 1,
