@@ -83,11 +83,15 @@ def main() -> None:
     st = standards_mod.load()
     with tempfile.TemporaryDirectory() as tmp:
         path = yeast_table(Path(tmp) / "bench.parquet")
-        start = time.perf_counter()
-        table = read_table(path, st)
-        result = evaluate_table(table, st)
-        fast = time.perf_counter() - start
-        print(f"repbench evaluate, 4,000 x 512, all four tiers (read + validate + score): {fast:.2f} s")
+        times = []
+        for _ in range(4):  # the first run pays one-time costs (id map, caches); report it and the median of the rest
+            start = time.perf_counter()
+            table = read_table(path, st)
+            result = evaluate_table(table, st)
+            times.append(time.perf_counter() - start)
+        fast = float(np.median(times[1:]))
+        print(f"repbench evaluate, 4,000 x 512, all four tiers (read + validate + score): first run {times[0]:.2f} s, "
+              f"then median {fast:.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
         for tier, s in result["tiers"].items():
             print(f"  {tier:8s} proteins {s['proteins']:5d}  pairs {s['pairs']:9d}  ap {s['ap']:.4f}  map {s['map']:.4f}  ami {s['ami']:.4f}")
         if not args.no_yardstick:
