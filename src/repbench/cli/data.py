@@ -37,17 +37,11 @@ def convert_command(
 ) -> None:
     """Convert a folder of single-cell TIFFs into the chunked shard format, streaming."""
     from ..data import shards
-    from ..data.sources import describe
 
     with common.progress_bar(enabled=not as_json) as progress:
         path = shards.convert(src, out, progress, labels=labels, seed=seed, dtype=dtype,
                               cells_per_shard=cells_per_shard, overwrite=overwrite)
-    summary = describe(shards.ShardCellSet(path))
-    if as_json:
-        common.print_json({"ok": True, **summary})
-    else:
-        common.console.print(f"wrote {path}")
-        _print_summary(summary)
+    _report_new_folder(path, as_json)
 
 
 @data_app.command("info")
@@ -81,11 +75,18 @@ def generate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the new folder's summary as JSON on stdout."),
 ) -> None:
     """Draw the synthetic yeast proteome (what 'demo' opens) into a shard folder."""
-    from ..data import shards, synthetic
-    from ..data.sources import describe
+    from ..data import synthetic
 
     with common.progress_bar(enabled=not as_json) as progress:
         path = synthetic.generate(out, proteins, cells, seed, progress, overwrite=overwrite)
+    _report_new_folder(path, as_json)
+
+
+def _report_new_folder(path: Path, as_json: bool) -> None:
+    """Summarise a shard folder a command has just written (JSON on stdout, or a table on stderr)."""
+    from ..data import shards
+    from ..data.sources import describe
+
     summary = describe(shards.ShardCellSet(path))
     if as_json:
         common.print_json({"ok": True, **summary})
