@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repbench import standards as standards_mod  # noqa: E402
-from repbench.evaluate import evaluate_table  # noqa: E402
+from repbench.evaluator import evaluate_table  # noqa: E402
 from repbench.standards import Standards, Tier  # noqa: E402
 from repbench.table import read_table, write_table  # noqa: E402
 
@@ -55,7 +55,7 @@ def human_scale_standards(copies: int = 5) -> Standards:
 
 
 def run_human(n: int = 20000, d: int = 512) -> dict:
-    from repbench.evaluate import evaluate_embedding
+    from repbench.evaluator import evaluate_embedding
 
     st = human_scale_standards()
     rng = np.random.default_rng(1)

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, %(bench)r)
 from bench_evaluator import human_scale_standards
 from repbench import standards as S
-from repbench.evaluate import evaluate_embedding
+from repbench.evaluator import evaluate_embedding
 n = int(sys.argv[1])
 st = S.load() if n <= 4000 else human_scale_standards()
 rng = np.random.default_rng(0)

@@ -1,7 +1,7 @@
 """The yardstick: a straightforward implementation of evaluator v1 (docs/evaluation.md).
 
 It follows the written protocol step by step and calls scikit-learn once per query and once per threshold,
-with no attempt at speed. ``benchmarks/bench_evaluator.py`` times it against ``repbench.evaluate`` and
+with no attempt at speed. ``benchmarks/bench_evaluator.py`` times it against ``repbench.evaluator`` and
 ``tests/test_evaluator_reference.py`` checks that both agree to 1e-9.
 """
 from __future__ import annotations

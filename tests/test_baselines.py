@@ -7,7 +7,7 @@ import pytest
 from repbench import table
 from repbench.embedders import EmbedRequest
 from repbench.errors import RepbenchError
-from repbench.evaluate import evaluate_embedding
+from repbench.evaluator import evaluate_embedding
 from repbench_baselines import LocalizationEmbedder, RandomEmbedder, ShuffledEmbedder
 
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import make_standards, orf_names
 from reference_evaluator import reference_evaluate
 
-from repbench.evaluate import evaluate_embedding
+from repbench.evaluator import evaluate_embedding
 
 KEYS = ("ap", "f05", "map", "map_ci", "ami", "ami_sd", "prevalence", "positive_pairs", "proteins")
 

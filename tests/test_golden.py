@@ -13,7 +13,7 @@ import numpy as np
 
 from repbench import EVALUATOR_VERSION
 from repbench import standards as standards_mod
-from repbench.evaluate import evaluate_embedding
+from repbench.evaluator import evaluate_embedding
 
 GOLDEN = Path(__file__).parent / "data" / "golden_scores.json"
 

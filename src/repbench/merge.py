@@ -85,7 +85,7 @@ def choose(jobs: list[GridJob]) -> tuple[GridJob, dict[str, float], dict[str, fl
 
 def merge_runs(folders: list[Path], out: Path, progress=None) -> dict:
     """Merge the grid jobs in ``folders`` into ``out``; returns the result record (with its trajectory)."""
-    from . import evaluate, results, standards as standards_mod, table
+    from . import evaluator, results, standards as standards_mod, table
 
     if not folders:
         raise UsageError("grid-empty", "give the run folders of the grid's jobs")
@@ -118,7 +118,7 @@ def merge_runs(folders: list[Path], out: Path, progress=None) -> dict:
     results.write_json_atomic(out / "trajectory.json", trajectory)
     table_path = table.write_table(out / "embeddings.parquet", proteins, vectors, metadata)
     standards = standards_mod.load()
-    result = evaluate.evaluate_table(table.read_table(table_path, standards), standards)
+    result = evaluator.evaluate_table(table.read_table(table_path, standards), standards)
     result["trajectory"] = trajectory
     results.write_json_atomic(out / "result.json", result)
     return result

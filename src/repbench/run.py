@@ -83,7 +83,7 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         "protocol": protocol, "device": device, "seed": seed, "options": dict(options or {}),
         "repbench": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    from . import evaluate, results, standards as standards_mod, table  # the heavy half, loaded when used
+    from . import evaluator, results, standards as standards_mod, table  # the heavy half, loaded when used
 
     standards = standards_mod.load()
     cells = None
@@ -105,7 +105,7 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
 
     def on_epoch(report: EpochReport) -> None:
         orfs, vectors = _by_orf(report.embedding, standards)
-        scores = evaluate.evaluate_embedding(orfs, vectors, standards, with_curve=False) if orfs else {}
+        scores = evaluator.evaluate_embedding(orfs, vectors, standards, with_curve=False) if orfs else {}
         entry = {
             "epoch": int(report.epoch),
             "logs": {key: float(value) for key, value in report.logs.items()},
@@ -125,7 +125,7 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
     }
     table.write_table(table_path, embedding.proteins, embedding.vectors, metadata)
     task = progress.add_task("evaluating", total=len(standards.tiers)) if progress is not None else None
-    result = evaluate.evaluate_table(table.read_table(table_path, standards), standards,
+    result = evaluator.evaluate_table(table.read_table(table_path, standards), standards,
                                      progress=(lambda tier: progress.advance(task)) if task is not None else None)
     result["trajectory"] = trajectory
     results.write_json_atomic(out / "result.json", result)

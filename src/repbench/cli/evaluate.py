@@ -12,7 +12,7 @@ from rich.table import Table
 from .. import results
 from .. import standards as standards_mod
 from ..errors import RepbenchError
-from ..evaluate import evaluate_table
+from ..evaluator import evaluate_table
 from ..table import Limits, ProteinTable, read_table
 from .common import console, handle_errors, print_json, progress_bar
 
