@@ -1,0 +1,16 @@
+"""Verdicts a reader can trust: paired tests, rank intervals and multiple-testing corrections (docs/evaluation.md).
+
+- :mod:`.queries`    per-query APs of a table (the values whose mean is ``map``), computed once and cached
+- :mod:`.bootstrap`  the one paired bootstrap over proteins: ``paired_test``, ``pairwise_tests``,
+  ``rank_intervals`` (one tier), ``rank_table`` (every tier and overall)
+- :mod:`.multiple`   ``holm`` and ``benjamini_hochberg``
+"""
+from .bootstrap import (PairedTest, pairwise_tests, paired_test, rank_intervals, rank_table, resample_weights,
+                        universe)
+from .multiple import benjamini_hochberg, holm
+from .queries import compute_query_aps, query_aps
+
+__all__ = [
+    "PairedTest", "benjamini_hochberg", "compute_query_aps", "holm", "pairwise_tests", "paired_test", "query_aps",
+    "rank_intervals", "rank_table", "resample_weights", "universe",
+]
