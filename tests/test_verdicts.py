@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from repbench import verdicts
-from repbench.evaluate import evaluate_embedding
+from repbench.evaluator import evaluate_embedding
 from repbench.verdicts import bootstrap, queries
 
 

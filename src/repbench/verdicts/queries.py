@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import EVALUATOR_VERSION
 from .. import results
-from ..evaluate import DotProducts, _membership, check_tiers
+from ..evaluator import DotProducts, _membership, check_tiers
 from ..metrics.correlation import unit_vectors_fixed
 from ..metrics.query_ap import MAX_BLOCK_ROWS, query_average_precision
 from ..standards import Standards
