@@ -79,7 +79,7 @@ def test_a_plugin_package_appears_in_plugins_json_and_runs(site, monkeypatch, tm
     assert payload["warnings"] == []
     assert payload["embedders"] == [
         {"name": "fake-good", "description": "a test embedder", "version": "9.9",
-         "package": "repbench-fake-good", "package_version": "1.2.3"}
+         "package": "repbench-fake-good", "package_version": "1.2.3", "options": None}
     ]
     info = plugins.embedders()["fake-good"]
     embedding = info.embedder.embed(type("Request", (), {"seed": 0})())

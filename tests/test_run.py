@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from repbench import plugins, results, run
+from repbench.run import run_embedder
 from repbench.cli.main import app
 from repbench.errors import RepbenchError, UsageError
 
@@ -127,16 +128,17 @@ def test_the_cli_prints_the_record_as_json_and_scores_for_humans(tmp_path):
 
     human = runner.invoke(app, ["run", "--embedder", "scripted", "--out", str(tmp_path / "b")])
     assert human.exit_code == 0, human.stderr
-    assert human.stdout == ""  # everything for humans goes to stderr
-    assert "go_cc" in human.stderr.lower().replace(" ", "_") or "GO cellular" in human.stderr
+    # the scores are the command's result: stdout, one line per tier (no wrapping when piped);
+    # where the run folder is goes to stderr with the progress
+    lines = human.stdout.splitlines()
+    assert any(line.startswith("│ go_cc") for line in lines), human.stdout
+    assert "run folder:" in human.stderr and "run folder:" not in human.stdout
 
 
 @pytest.mark.parametrize(
     "args, status, code",
     [
         (["--embedder", "nope"], 2, "unknown-embedder"),
-        (["--embedder", "scripted", "--protocol", "slow"], 2, "bad-protocol"),
-        (["--embedder", "scripted", "--device", "tpu"], 2, "bad-device"),
         (["--embedder", "scripted", "--option", "epochs"], 2, "bad-option"),
         (["--embedder", "scripted", "--option", "mode=raise"], 1, "embedder-failed"),
         (["--embedder", "scripted", "--option", "mode=bad"], 1, "embedder-bad-output"),
@@ -153,6 +155,20 @@ def test_bad_runs_fail_with_a_code_and_write_no_result(tmp_path, args, status, c
     if code == "embedder-failed":
         assert "repbench-fake-scripted" in error["message"] and "out of memory" in error["message"]
     assert not (out / "result.json").exists()
+
+
+@pytest.mark.parametrize("args, listed", [(["--protocol", "slow"], "quick"), (["--device", "tpu"], "cuda")])
+def test_a_bad_choice_is_refused_by_the_command_line_with_the_choices(tmp_path, args, listed):
+    result = CliRunner().invoke(app, ["run", "--embedder", "scripted", *args, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and listed in result.output and args[1] in result.output
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("kwargs, code", [({"protocol": "slow"}, "bad-protocol"), ({"device": "tpu"}, "bad-device")])
+def test_the_library_refuses_a_bad_choice_with_a_code(tmp_path, kwargs, code):
+    with pytest.raises(UsageError) as caught:
+        run_embedder("scripted", out=tmp_path / "run", **kwargs)
+    assert caught.value.code == code and not (tmp_path / "run").exists()
 
 
 def test_default_folders_and_options():

@@ -18,7 +18,7 @@ import pluggy
 
 from . import hookspecs
 from .embedders import Embedder
-from .errors import RepbenchError
+from .errors import MissingExtra, RepbenchError
 
 GROUP = "repbench"
 
@@ -96,6 +96,9 @@ def _load_one(entry_point: metadata.EntryPoint) -> None:
     except Exception as error:  # anything a plugin does wrong must not take the CLI down
         if module is not None and pm.is_registered(module):
             pm.unregister(module)
+        missing = MissingExtra.for_module(error.name) if isinstance(error, ModuleNotFoundError) else None
+        if missing is not None:
+            return warn(f"failed to load: {missing.message}")
         return warn(f"failed to load: {type(error).__name__}: {' '.join(str(error).split())}")  # one line
     for embedder in registered:
         name = getattr(embedder, "name", None)

@@ -1,17 +1,16 @@
 """Result and submission records: building them, checking their schema, writing them atomically.
 
-The schema ``repbench.result/1`` is documented in docs/results.md. ``validate_record`` is what the site build
-and the tests use to refuse a record that does not match it.
+The schema ``repbench.result/1`` is documented in docs/results.md; :class:`Record` is its typed form
+(``Record.from_dict`` checks a record, ``Record.check`` lists every problem, ``validate_record`` is the same
+as a list). The site build, ``submit`` and the tests use it to refuse a record that does not match.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import platform
 import re
-import tempfile
 import unicodedata
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,11 +18,17 @@ from typing import Any
 
 from . import __version__
 from .errors import RepbenchError
+from .files import current_umask, write_json_atomic  # noqa: F401 (the record's writer)
 from .standards import TIERS
 
 SCHEMA = "repbench.result/1"
 DATASETS = ("synthetic", "real", "unknown")
-SCORE_KEYS = ("ap", "f05", "map", "ami")
+#: every per-tier score of the record, in display order (the one list; the tiers come from the standards)
+METRICS = ("ami", "map", "f05", "ap")
+#: the headline scores: AMI, mAP and F0.5 on each tier
+HEADLINE_METRICS = ("ami", "map", "f05")
+METRIC_TITLES = {"ami": "AMI", "map": "mAP", "f05": "F0.5", "ap": "AP"}
+SCORE_KEYS = METRICS  # the name used before
 ID_PREVIEW = 50
 SLUG_MAX = 64
 
@@ -74,99 +79,236 @@ def make_submission(result: dict, name: str, description: str = "", reference: b
     return record
 
 
-def write_json_atomic(path: str | Path, payload: Any) -> Path:
-    """Write JSON so that the file is either the old one or the complete new one, never half of either."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(payload, indent=2, allow_nan=False, default=str) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; a published record must be readable
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _number(x: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and lo <= x <= hi
 
 
-def validate_record(record: Any) -> list[str]:
-    """Problems with a result or submission record (empty list: valid)."""
-    if not isinstance(record, dict):
-        return ["not a JSON object"]
-    problems = []
-    if record.get("schema") != SCHEMA:
-        problems.append(f"schema is {record.get('schema')!r}, expected {SCHEMA!r}")
-    for key, kind in (("evaluator", dict), ("standards", dict), ("input", dict), ("tiers", dict), ("created", str)):
-        if not isinstance(record.get(key), kind):
-            problems.append(f"{key}: missing or not a {kind.__name__}")
-    if problems:
-        return problems
-    if not isinstance(record["evaluator"].get("version"), str):
-        problems.append("evaluator.version: missing")
-    if not isinstance(record["standards"].get("version"), str) or not re.fullmatch(r"[0-9a-f]{64}", str(record["standards"].get("manifest_sha256", ""))):
-        problems.append("standards: version or manifest_sha256 missing")
-    inp = record["input"]
-    if not re.fullmatch(r"[0-9a-f]{64}", str(inp.get("sha256", ""))):
-        problems.append("input.sha256: not a sha256")
-    for key in ("proteins", "dimension"):
-        if not (isinstance(inp.get(key), int) and inp[key] > 0):
-            problems.append(f"input.{key}: not a positive integer")
-    if not isinstance(inp.get("metadata", {}), dict):
-        problems.append("input.metadata: not an object")
-    if record.get("dataset") not in DATASETS:
-        problems.append(f"dataset: not one of {DATASETS}")
-    if not _number(record.get("coverage"), 0, 1):
-        problems.append("coverage: not a number in [0, 1]")
-    for tier, scores in record["tiers"].items():
-        if tier not in TIERS:
-            problems.append(f"tiers.{tier}: unknown tier")
-            continue
-        if not isinstance(scores, dict):
-            problems.append(f"tiers.{tier}: not an object")
-            continue
-        if scores.get("skipped"):
-            continue
-        for key in (*SCORE_KEYS, "prevalence"):
-            if not _number(scores.get(key), -1, 1):
-                problems.append(f"tiers.{tier}.{key}: not a number in [-1, 1]")
-        ci = scores.get("map_ci")
-        if not (isinstance(ci, list) and len(ci) == 2 and all(_number(v, 0, 1) for v in ci)):
-            problems.append(f"tiers.{tier}.map_ci: not a pair of numbers")
-        if not _number(scores.get("ami_sd", 0), 0, 1):
-            problems.append(f"tiers.{tier}.ami_sd: not a number")
-    sub = record.get("submission")
-    if sub is not None:
-        if not isinstance(sub, dict):
+# ---- the typed record -----------------------------------------------------------------------------------
+# One dataclass per block of docs/results.md. ``from_dict`` checks a block and collects every problem as
+# "path: what is wrong"; keys a block does not declare are kept in ``extra`` and written back unchanged, so a
+# later evaluator's fields (or a plugin's) pass through every tool that reads and rewrites records.
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+
+
+class _Block:
+    """Shared by the record's dataclasses: ``to_dict`` (declared fields, then ``extra``)."""
+
+    extra: dict
+
+    def to_dict(self) -> dict:
+        out = {}
+        for f in fields(self):
+            if f.name == "extra":
+                continue
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("omit_none"):
+                continue
+            out[f.name] = value.to_dict() if isinstance(value, _Block) else value
+        return {**out, **self.extra}
+
+    @classmethod
+    def _split(cls, data: dict) -> tuple[dict, dict]:
+        names = {f.name for f in fields(cls)} - {"extra"}
+        return {k: v for k, v in data.items() if k in names}, {k: v for k, v in data.items() if k not in names}
+
+
+@dataclass
+class TierScores(_Block):
+    """One tier's scores (docs/evaluation.md); a skipped tier has ``skipped`` and None scores."""
+
+    proteins: int
+    groups: int = 0
+    pairs: int = 0
+    positive_pairs: int = 0
+    prevalence: float | None = None
+    ap: float | None = None
+    f05: float | None = None
+    map: float | None = None
+    map_ci: list | None = None
+    map_queries: int = 0
+    ami: float | None = None
+    ami_sd: float | None = None
+    skipped: str | None = field(default=None, metadata={"omit_none": True})
+    pr_curve: dict | None = field(default=None, metadata={"omit_none": True})
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str, problems: list[str]) -> "TierScores | None":
+        if not isinstance(data, dict):
+            problems.append(f"{where}: not an object")
+            return None
+        known, extra = cls._split(data)
+        if not data.get("skipped"):
+            for key in (*METRICS, "prevalence"):
+                if not _number(data.get(key), -1, 1):
+                    problems.append(f"{where}.{key}: not a number in [-1, 1]")
+            ci = data.get("map_ci")
+            if not (isinstance(ci, list) and len(ci) == 2 and all(_number(v, 0, 1) for v in ci)):
+                problems.append(f"{where}.map_ci: not a pair of numbers")
+            if not _number(data.get("ami_sd", 0), 0, 1):
+                problems.append(f"{where}.ami_sd: not a number")
+        curve = data.get("pr_curve")
+        if curve is not None and not (
+                isinstance(curve, dict) and isinstance(curve.get("recall"), list)
+                and isinstance(curve.get("precision"), list) and len(curve["recall"]) == len(curve["precision"])
+                and all(_number(v) for v in curve["recall"] + curve["precision"])):
+            problems.append(f"{where}.pr_curve: not two equally long lists of numbers")
+        known.setdefault("proteins", 0)
+        return cls(**known, extra=extra)
+
+
+@dataclass
+class InputInfo(_Block):
+    """The evaluated table: its file name, sha256, size and metadata."""
+
+    path: str
+    sha256: str
+    proteins: int
+    dimension: int
+    rows: int | None = field(default=None, metadata={"omit_none": True})
+    unknown_ids: list = field(default_factory=list)
+    ambiguous_ids: list = field(default_factory=list)
+    n_unknown: int = 0
+    n_ambiguous: int = 0
+    metadata: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict, problems: list[str]) -> "InputInfo":
+        if not SHA256.fullmatch(str(data.get("sha256", ""))):
+            problems.append("input.sha256: not a sha256")
+        for key in ("proteins", "dimension"):
+            if not (isinstance(data.get(key), int) and not isinstance(data.get(key), bool) and data[key] > 0):
+                problems.append(f"input.{key}: not a positive integer")
+        if not isinstance(data.get("metadata", {}), dict):
+            problems.append("input.metadata: not an object")
+        known, extra = cls._split(data)
+        known.setdefault("path", "")
+        known.setdefault("sha256", "")
+        known.setdefault("proteins", 0)
+        known.setdefault("dimension", 0)
+        return cls(**known, extra=extra)
+
+
+@dataclass
+class Submission(_Block):
+    """What ``repbench submit`` adds: the leaderboard's name for the row and its description."""
+
+    name: str
+    slug: str
+    description: str = ""
+    submitted: str = ""
+    reference: bool = False
+    embedding_file: str | None = field(default=None, metadata={"omit_none": True})
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any, problems: list[str]) -> "Submission | None":
+        if not isinstance(data, dict):
             problems.append("submission: not an object")
-        else:
-            if not isinstance(sub.get("name"), str) or not sub["name"].strip():
-                problems.append("submission.name: missing")
-            if not isinstance(sub.get("slug"), str) or not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", sub["slug"]):
-                problems.append("submission.slug: not [a-z0-9-], 1 to 64 characters")
-            if not isinstance(sub.get("reference", False), bool):
-                problems.append("submission.reference: not a boolean")
-            ef = sub.get("embedding_file")
-            if ef is not None and (not isinstance(ef, str) or "/" in ef or "\\" in ef or ef.startswith(".")):
-                problems.append("submission.embedding_file: must be a plain file name")
-    trajectory = record.get("trajectory")
-    if trajectory is not None:
-        if not isinstance(trajectory, list) or not all(isinstance(e, dict) and isinstance(e.get("epoch"), int) for e in trajectory):
+            return None
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            problems.append("submission.name: missing")
+        if not isinstance(data.get("slug"), str) or not SLUG.fullmatch(data["slug"]):
+            problems.append("submission.slug: not [a-z0-9-], 1 to 64 characters")
+        if not isinstance(data.get("reference", False), bool):
+            problems.append("submission.reference: not a boolean")
+        ef = data.get("embedding_file")
+        if ef is not None and (not isinstance(ef, str) or "/" in ef or "\\" in ef or ef.startswith(".")):
+            problems.append("submission.embedding_file: must be a plain file name")
+        known, extra = cls._split(data)
+        known.setdefault("name", "")
+        known.setdefault("slug", "")
+        return cls(**known, extra=extra)
+
+
+@dataclass
+class Record(_Block):
+    """A result record (``repbench evaluate --json``, ``result.json``) or, with ``submission``, a
+    submission record: the schema ``repbench.result/1`` of docs/results.md."""
+
+    schema: str
+    created: str
+    evaluator: dict
+    standards: dict
+    input: InputInfo
+    dataset: str
+    coverage: float
+    tiers: dict[str, TierScores]
+    unofficial: bool = False
+    reference_proteome: int | None = field(default=None, metadata={"omit_none": True})
+    environment: dict = field(default_factory=dict)
+    submission: Submission | None = field(default=None, metadata={"omit_none": True})
+    trajectory: list | None = field(default=None, metadata={"omit_none": True})
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["tiers"] = {tier: scores.to_dict() for tier, scores in self.tiers.items()}
+        return out
+
+    @classmethod
+    def check(cls, data: Any, submission: bool = False) -> tuple["Record | None", list[str]]:
+        """(the record, []) or (None, every problem found). ``submission``: also require the submission
+        block (what the site shows)."""
+        if not isinstance(data, dict):
+            return None, ["not a JSON object"]
+        problems: list[str] = []
+        if data.get("schema") != SCHEMA:
+            problems.append(f"schema is {data.get('schema')!r}, expected {SCHEMA!r}")
+        for key, kind in (("evaluator", dict), ("standards", dict), ("input", dict), ("tiers", dict),
+                          ("created", str)):
+            if not isinstance(data.get(key), kind):
+                problems.append(f"{key}: missing or not a {kind.__name__}")
+        if problems:
+            return None, problems
+        if not isinstance(data["evaluator"].get("version"), str):
+            problems.append("evaluator.version: missing")
+        stamp = data["standards"]
+        if not isinstance(stamp.get("version"), str) or not SHA256.fullmatch(str(stamp.get("manifest_sha256", ""))):
+            problems.append("standards: version or manifest_sha256 missing")
+        inp = InputInfo.from_dict(data["input"], problems)
+        if data.get("dataset") not in DATASETS:
+            problems.append(f"dataset: not one of {DATASETS}")
+        if not _number(data.get("coverage"), 0, 1):
+            problems.append("coverage: not a number in [0, 1]")
+        tiers = {}
+        for tier, scores in data["tiers"].items():
+            if tier not in TIERS:
+                problems.append(f"tiers.{tier}: unknown tier")
+                continue
+            tiers[tier] = TierScores.from_dict(scores, f"tiers.{tier}", problems)
+        sub = data.get("submission")
+        if sub is None and submission:
+            problems.append("no submission block: this is a result, not a submission (use repbench submit)")
+        parsed_sub = None if sub is None else Submission.from_dict(sub, problems)
+        trajectory = data.get("trajectory")
+        if trajectory is not None and not (isinstance(trajectory, list) and all(
+                isinstance(e, dict) and isinstance(e.get("epoch"), int) and isinstance(e.get("tiers", {}), dict)
+                for e in trajectory)):
             problems.append("trajectory: not a list of {epoch, tiers} objects")
-    return problems
+        if problems:
+            return None, problems
+        known, extra = cls._split(data)
+        known.update(input=inp, tiers=tiers, submission=parsed_sub)
+        return cls(**known, extra=extra), []
+
+    @classmethod
+    def from_dict(cls, data: Any, submission: bool = False) -> "Record":
+        """The typed record, or :class:`RepbenchError` ``invalid-record`` naming the first problems."""
+        record, problems = cls.check(data, submission=submission)
+        if record is None:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise RepbenchError("invalid-record", "; ".join(problems[:3]) + more)
+        return record
+
+
+def validate_record(record: Any, submission: bool = False) -> list[str]:
+    """Problems with a result or submission record (empty list: valid); ``submission=True`` is what the
+    leaderboard site requires (a submission block). The checks are :meth:`Record.check`'s."""
+    return Record.check(record, submission=submission)[1]
 
 
 def submission_path(folder: Path, slug: str) -> Path:

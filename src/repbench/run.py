@@ -19,17 +19,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from . import __version__, plugins
-from .embedders import EmbedRequest, Embedding, EpochReport
-from .errors import RepbenchError, UsageError
+from .embedders import EmbedRequest, Embedding, EpochReport, check_options
+from .errors import MissingExtra, RepbenchError, UsageError
+from .progress import Counter, Progress
+from .results import METRICS
 
 PROTOCOLS = ("quick", "paper")
 DEVICES = ("auto", "cpu", "cuda")
-TRAJECTORY_METRICS = ("f05", "map", "ami", "ap")
+TRAJECTORY_METRICS = METRICS  # each epoch's entry holds every per-tier score
 #: keys of run.json that must match for a rerun in the same folder to keep the old trajectory
 RESUME_KEYS = ("embedder", "data", "labels", "protocol", "seed")
 
@@ -40,6 +41,13 @@ class RunResult:
     embedder: plugins.EmbedderInfo
     table_path: Path
     result: dict  # the evaluation record, with "trajectory"
+
+    @property
+    def scores(self):
+        """The evaluation as a :class:`repbench.api.Result` (``.to_frame()``, ``.to_dict()``)."""
+        from .api import Result
+
+        return Result(self.result)
 
 
 def default_out_dir(embedder: str, data: str, protocol: str, seed: int) -> Path:
@@ -69,9 +77,14 @@ def find_embedder(name: str) -> plugins.EmbedderInfo:
 
 def run_embedder(name: str, data: str = "demo", out: Path | None = None, protocol: str = "quick",
                  device: str = "auto", seed: int = 0, options: dict[str, str] | None = None,
-                 labels: str | Path | None = None, progress: Any = None) -> RunResult:
-    """Run embedder ``name`` on ``data`` and write run.json, trajectory.json, embeddings.parquet and result.json."""
+                 labels: str | Path | None = None, progress: Progress | None = None) -> RunResult:
+    """Run embedder ``name`` on ``data`` and write run.json, trajectory.json, embeddings.parquet and result.json.
+
+    Checked before any work: the embedder, protocol, device and ``options`` (against the embedder's declared
+    options: a usage error naming the key), and, for embedders that read cells, that the data holds enough
+    proteins the standards know to be evaluated at all (``too-few-proteins``)."""
     info = find_embedder(name)
+    typed_options = check_options(info.embedder, dict(options or {}))
     if protocol not in PROTOCOLS:
         raise UsageError("bad-protocol", f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
     if device not in DEVICES:
@@ -91,10 +104,11 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         from .data import open_cells
 
         cells = open_cells(data, labels=labels, seed=seed, progress=progress)  # "demo:proteins=N,cells=M" too
+        check_evaluable(cells, standards)
 
     if not is_main_process():  # another torchrun process: trains its share, writes and prints nothing
         _embed(info, EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed,
-                                  options=dict(options or {}), on_epoch=None, progress=None))
+                                  options=typed_options, on_epoch=None, progress=None))
         return RunResult(out, info, out / "embeddings.parquet", {})
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("result.json", "embeddings.parquet"):  # never pair this run.json with an earlier run's output
@@ -105,7 +119,9 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
 
     def on_epoch(report: EpochReport) -> None:
         orfs, vectors = _by_orf(report.embedding, standards)
-        scores = evaluator.evaluate_embedding(orfs, vectors, standards, with_curve=False) if orfs else {}
+        step = Counter(progress, f"scoring epoch {report.epoch}", len(standards.tiers))
+        scores = evaluator.evaluate_embedding(orfs, vectors, standards, with_curve=False,
+                                              progress=lambda tier: step()) if orfs else {}
         entry = {
             "epoch": int(report.epoch),
             "logs": {key: float(value) for key, value in report.logs.items()},
@@ -115,7 +131,7 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         results.write_json_atomic(out / "trajectory.json", trajectory)
 
     request = EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed,
-                           options=dict(options or {}), on_epoch=on_epoch, progress=progress)
+                           options=typed_options, on_epoch=on_epoch, progress=progress)
     embedding = _embed(info, request)
 
     table_path = out / "embeddings.parquet"
@@ -124,9 +140,9 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         "data": data, "protocol": protocol, "seed": seed, "params": embedding.params,
     }
     table.write_table(table_path, embedding.proteins, embedding.vectors, metadata)
-    task = progress.add_task("evaluating", total=len(standards.tiers)) if progress is not None else None
+    step = Counter(progress, "evaluating tiers", len(standards.tiers))
     result = evaluator.evaluate_table(table.read_table(table_path, standards), standards,
-                                     progress=(lambda tier: progress.advance(task)) if task is not None else None)
+                                      progress=lambda tier: step())
     result["trajectory"] = trajectory
     results.write_json_atomic(out / "result.json", result)
     return RunResult(out, info, table_path, result)
@@ -144,6 +160,12 @@ def _embed(info: plugins.EmbedderInfo, request: EmbedRequest) -> Embedding:
         embedding = info.embedder.embed(request)
     except RepbenchError:
         raise
+    except ModuleNotFoundError as error:  # an optional dependency: name the extra (in every torchrun process)
+        missing = MissingExtra.for_module(error.name)
+        if missing is None:
+            raise RepbenchError("embedder-failed", f"embedder {info.name!r} (package {info.package}) failed: "
+                                f"{type(error).__name__}: {error} (run with --debug for the traceback)") from error
+        raise missing from None
     except Exception as error:
         raise RepbenchError("embedder-failed", f"embedder {info.name!r} (package {info.package}) failed: "
                             f"{type(error).__name__}: {error} (run with --debug for the traceback)") from error
@@ -154,19 +176,34 @@ def _embed(info: plugins.EmbedderInfo, request: EmbedRequest) -> Embedding:
     return embedding
 
 
+def check_evaluable(cells, standards) -> None:
+    """Refuse, before training, data whose test split holds too few proteins the standards know: the table
+    would be refused afterwards anyway (``too-few-proteins``, as ``repbench evaluate`` says it)."""
+    from .table import MIN_PROTEINS
+
+    index = cells.index
+    names = [str(p) for p in index.loc[index["split"] == "test", "protein"].unique()]
+    known = {orf for orf in standards.idmap.resolve(names).orfs if orf is not None}
+    if len(known) < MIN_PROTEINS:
+        raise RepbenchError("too-few-proteins", f"{getattr(cells, 'name', 'the data')}: {len(known)} protein(s) "
+                            f"with test-split cells map to ORFs the standards know; the table could not be "
+                            f"evaluated (at least {MIN_PROTEINS} needed), so nothing was trained")
+
+
 def _by_orf(embedding: Embedding, standards) -> tuple[list[str], np.ndarray]:
-    """An epoch's vectors as the evaluator takes them: (ORFs (n,), vectors (n, dim)) with the names that
-    resolve, the first row of a repeated ORF, and only finite, non-constant rows (the final table is
-    checked strictly by repbench.table; a bad epoch should cost its score, not the run)."""
-    orfs = standards.idmap.resolve(embedding.proteins).orfs
+    """An epoch's vectors as the evaluator takes them: (ORFs (n,), vectors (n, dim)), checked as a table is
+    (:func:`repbench.table.check_vectors`; a repeated ORF keeps its first row). An epoch whose vectors the
+    table checks would refuse (NaN, a constant row, too few proteins) gets no score: it costs its score,
+    not the run; the final table is then refused with the reason."""
+    from .table import Limits, check_vectors
+
     vectors = np.asarray(embedding.vectors, dtype=np.float64)
-    usable = np.isfinite(vectors).all(axis=1) & (np.ptp(vectors, axis=1) > 0)
-    keep, seen = [], set()
-    for row, orf in enumerate(orfs):
-        if orf is not None and orf not in seen and usable[row]:
-            seen.add(orf)
-            keep.append(row)
-    return [orfs[row] for row in keep], vectors[keep]
+    try:
+        checked = check_vectors([str(p) for p in embedding.proteins], vectors, standards,
+                                Limits(min_proteins=2), duplicates="first")
+    except RepbenchError:
+        return [], vectors[:0]
+    return checked["proteins"], checked["vectors"]
 
 
 def _previous_trajectory(out: Path, config: dict) -> list[dict]:
@@ -178,3 +215,8 @@ def _previous_trajectory(out: Path, config: dict) -> list[dict]:
         return []
     same = all(previous.get(key) == config[key] for key in RESUME_KEYS)
     return trajectory if same and isinstance(trajectory, list) else []
+
+
+from . import _make_callable  # noqa: E402  (repbench.run() is also the API function)
+
+_make_callable(__import__("sys").modules[__name__])

@@ -13,10 +13,7 @@ atomically.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import RepbenchError
+from .errors import RepbenchError, UsageError
+from .files import file_sha256, write_atomic
 from .standards import Standards
 
 METADATA_KEY = b"repbench"
@@ -53,6 +51,7 @@ class ProteinTable:
     metadata: dict
     unknown: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # rows of one ORF merged by duplicates=first|mean
 
     @property
     def dimension(self) -> int:
@@ -65,20 +64,32 @@ class ProteinTable:
             out.append(f"{len(self.unknown)} unknown protein id(s) dropped: {_preview(self.unknown)}")
         if self.ambiguous:
             out.append(f"{len(self.ambiguous)} ambiguous protein id(s) dropped: {_preview(self.ambiguous)}")
+        if self.merged:
+            out.append(f"{len(self.merged)} protein(s) named by several rows, merged: {_preview(self.merged)}")
+        if nearly_identical(self.vectors):
+            out.append("the vectors of all proteins are (nearly) the same: their correlations carry no "
+                       "information and the scores will be at chance level (a collapsed embedding?)")
         return out
+
+
+#: rows whose per-row standardised values differ across proteins by less than this (sd) count as identical
+IDENTICAL_SD = 1e-3
+
+
+def nearly_identical(vectors: np.ndarray) -> bool:
+    """True when every protein's vector (n, d) is (nearly) the same up to offset and scale: after each row
+    is standardised (what a correlation sees), no dimension varies across proteins by more than 1e-3 sd."""
+    if len(vectors) < 2:
+        return False
+    centred = vectors - vectors.mean(axis=1, keepdims=True)
+    scale = np.sqrt((centred**2).mean(axis=1, keepdims=True))
+    z = centred / np.where(scale > 0, scale, 1.0)
+    return bool(z.std(axis=0).max() < IDENTICAL_SD)
 
 
 def _preview(items: list[str], k: int = 8) -> str:
     shown = ", ".join(repr(x) for x in items[:k])
     return shown + (f", ... ({len(items) - k} more)" if len(items) > k else "")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _open(path: Path) -> pq.ParquetFile:
@@ -169,7 +180,9 @@ def _embedding_matrix(column: pa.ChunkedArray, path: Path, limits: Limits, ids: 
         raise RepbenchError("too-large", f"{width} dimensions; the limit is {limits.max_dimensions}", path=path)
     values = array.flatten()
     if values.null_count:
-        raise RepbenchError("nan-or-inf", "null values inside embeddings", path=path)
+        offsets = array.offsets.to_numpy(zero_copy_only=False)
+        rows = np.searchsorted(offsets, np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False)), "right") - 1
+        raise RepbenchError("nan-or-inf", "null values inside embeddings", rows=_rows(np.unique(rows), ids), path=path)
     return values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False).reshape(len(array), width)
 
 
@@ -177,18 +190,30 @@ def _rows(indices, ids: list[str]) -> list[str]:
     return [f"{int(i)} ({ids[int(i)]!r})" for i in list(indices)[:5]]
 
 
-def _column_matrix(table: pa.Table, names: list[str], path: Path) -> np.ndarray:
+def _column_matrix(table: pa.Table, names: list[str], path: Path, ids: list[str]) -> np.ndarray:
     matrix = np.empty((table.num_rows, len(names)), dtype=np.float64)
     for j, name in enumerate(names):
         column = table.column(name)
-        if column.null_count:
-            raise RepbenchError("nan-or-inf", f"feature column {name!r} has missing (null) values", path=path)
+        if column.null_count:  # pandas writes NaN as null: say which rows, as for NaN in a list column
+            rows = np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))
+            raise RepbenchError("nan-or-inf", f"feature column {name!r} has missing (null or NaN) values",
+                                rows=_rows(rows, ids), path=path)
         matrix[:, j] = column.to_numpy().astype(np.float64, copy=False)
     return matrix
 
 
-def read_table(path: str | Path, standards: Standards, limits: Limits | None = None) -> ProteinTable:
-    """Read, validate and map a protein table; raise RepbenchError with a stable code on bad input."""
+DUPLICATES = ("error", "first", "mean")
+
+
+def read_table(path: str | Path, standards: Standards, limits: Limits | None = None,
+               duplicates: str = "error") -> ProteinTable:
+    """Read, validate and map a protein table; raise RepbenchError with a stable code on bad input.
+
+    ``duplicates``: what to do with rows whose names map to one ORF (an old gene name and its ORF, e.g.
+    ``CIS1`` and ``YLR346C``): ``error`` (refuse the table), ``first`` (keep the first row) or ``mean``
+    (average the rows); either way the merged rows are named in a warning."""
+    if duplicates not in DUPLICATES:
+        raise UsageError("bad-duplicates", f"duplicates={duplicates!r}: expected one of {', '.join(DUPLICATES)}")
     limits = limits or Limits()
     path = Path(path)
     parquet = _open(path)
@@ -221,8 +246,22 @@ def read_table(path: str | Path, standards: Standards, limits: Limits | None = N
     if layout == "embedding":
         vectors = _embedding_matrix(table.column("embedding"), path, limits, ids)
     else:
-        vectors = _column_matrix(table, columns, path)
+        vectors = _column_matrix(table, columns, path, ids)
 
+    checked = check_vectors(ids, vectors, standards, limits, duplicates, path)
+    return ProteinTable(path=path, sha256=file_sha256(path), rows=rows, metadata=metadata, **checked)
+
+
+def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, limits: Limits | None = None,
+                  duplicates: str = "error", path: Path | str | None = None) -> dict:
+    """The checks of a table's rows, on arrays: ids (n,) and vectors (n, d) float64 -> the ``proteins``
+    (ORFs), ``vectors``, ``unknown``, ``ambiguous`` and ``merged`` of a :class:`ProteinTable`.
+
+    Finite values, no constant row, names mapped to ORFs (unknown and ambiguous names dropped), one row
+    per ORF (``duplicates``), at least ``limits.min_proteins`` left; a RepbenchError otherwise (``path``
+    names the file in it). Used by :func:`read_table` and by ``repbench run`` for each epoch's vectors.
+    """
+    limits = limits or Limits()
     finite = np.isfinite(vectors).all(axis=1)
     if not finite.all():
         raise RepbenchError("nan-or-inf", "vectors contain NaN or infinity", rows=_rows(np.flatnonzero(~finite), ids), path=path)
@@ -236,33 +275,33 @@ def read_table(path: str | Path, standards: Standards, limits: Limits | None = N
 
     resolution = standards.idmap.resolve(ids)
     first_row: dict[str, int] = {}
-    duplicates = []
+    repeated: dict[str, list[int]] = {}
     for i, orf in enumerate(resolution.orfs):
         if orf is None:
             continue
         if orf in first_row:
-            duplicates.append(f"{i} ({ids[i]!r} -> {orf}, same as row {first_row[orf]} ({ids[first_row[orf]]!r}))")
+            repeated.setdefault(orf, [first_row[orf]]).append(i)
         else:
             first_row[orf] = i
-    if duplicates:
-        raise RepbenchError("duplicate-protein", f"{len(duplicates)} row(s) name a protein already in the table", rows=duplicates, path=path)
+    merged = [f"{' + '.join(repr(ids[i]) for i in rows)} -> {orf}" for orf, rows in repeated.items()]
+    if repeated and duplicates == "error":
+        described = [f"{i} ({ids[i]!r} -> {orf}, same as row {rows[0]} ({ids[rows[0]]!r}))"
+                     for orf, rows in repeated.items() for i in rows[1:]]
+        raise RepbenchError("duplicate-protein", f"{len(described)} row(s) name a protein already in the table "
+                            "(--duplicates first|mean merges them)", rows=described, path=path)
     keep = np.fromiter(first_row.values(), dtype=np.int64)
+    if repeated and duplicates == "mean":
+        vectors = vectors.copy()
+        for orf, rows in repeated.items():
+            vectors[rows[0]] = vectors[rows].mean(axis=0)
     if keep.size < limits.min_proteins:
         raise RepbenchError(
             "too-few-proteins",
             f"only {keep.size} proteins are left after mapping ids to yeast ORFs (at least {limits.min_proteins} needed)",
             rows=[repr(x) for x in resolution.unknown[:5]], path=path,
         )
-    return ProteinTable(
-        path=path,
-        sha256=file_sha256(path),
-        rows=rows,
-        proteins=list(first_row),
-        vectors=vectors[keep],
-        metadata=metadata,
-        unknown=resolution.unknown,
-        ambiguous=resolution.ambiguous,
-    )
+    return {"proteins": list(first_row), "vectors": vectors[keep], "unknown": resolution.unknown,
+            "ambiguous": resolution.ambiguous, "merged": merged}
 
 
 def write_table(path: str | Path, proteins: list[str], vectors: np.ndarray, metadata: dict | None = None) -> Path:
@@ -279,17 +318,5 @@ def write_table(path: str | Path, proteins: list[str], vectors: np.ndarray, meta
     table = pa.table({"protein": pa.array([str(p) for p in proteins], type=pa.string()), "embedding": embedding})
     if metadata:
         table = table.replace_schema_metadata({METADATA_KEY: json.dumps(metadata, sort_keys=True, default=str).encode()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        from .results import current_umask  # noqa: PLC0415 (results imports nothing from here)
-
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, write=lambda tmp: pq.write_table(table, tmp))
 

@@ -9,24 +9,18 @@ from __future__ import annotations
 import csv
 import io
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 import repbench
-from repbench.embedders import EmbedRequest, Embedding
+from repbench.embedders import EmbedRequest, Embedding, Option, parse_options
 from repbench.errors import RepbenchError, UsageError
 
 __version__ = "0.1.0"
 HUH_TABLE = "resources/localization/huh2003_yeastgfp.csv"
 HUH_FIRST_FLAG = 5  # yORF, gene name, GFP tagged?, GFP visualized?, abundance, then the 23 T/F flags
 RANDOM_DIM = 64
-
-
-def check_options(name: str, options: dict, known: tuple[str, ...]) -> None:
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise UsageError("unknown-option", f"embedder {name!r} has no option {', '.join(map(repr, unknown))}; "
-                         f"known: {', '.join(known) or 'none'}")
 
 
 def huh_flags() -> tuple[list[str], list[str], np.ndarray]:
@@ -53,9 +47,10 @@ class LocalizationEmbedder:
                    "0/1 vector (no images)")
     version = __version__
     requires_cells = False
+    options = ()
 
     def embed(self, request: EmbedRequest) -> Embedding:
-        check_options(self.name, request.options, ())
+        parse_options(self.name, self.options, request.options)
         orfs, names, flags = huh_flags()
         # A protein without any flag would be a constant vector, which the evaluator rejects (it has no
         # correlation with anything): leave it out and say so.
@@ -74,10 +69,11 @@ class RandomEmbedder:
                    "(option like=PATH: the proteins and dimension of that table)")
     version = __version__
     requires_cells = False
+    options = (Option("like", Path, None, "a protein table: draw vectors for its proteins at its dimension "
+                      "(default: the reference proteome x 64)"),)
 
     def embed(self, request: EmbedRequest) -> Embedding:
-        check_options(self.name, request.options, ("like",))
-        like = request.options.get("like")
+        like = parse_options(self.name, self.options, request.options).get("like")
         if like:
             proteins, source = read_vectors(like)
             dim = source.shape[1]
@@ -95,10 +91,10 @@ class ShuffledEmbedder:
     description = "Negative control: a given table (option table=PATH) with its protein ids permuted (seeded)"
     version = __version__
     requires_cells = False
+    options = (Option("table", Path, None, "the protein table to shuffle (required)"),)
 
     def embed(self, request: EmbedRequest) -> Embedding:
-        check_options(self.name, request.options, ("table",))
-        path = request.options.get("table")
+        path = parse_options(self.name, self.options, request.options).get("table")
         if not path:
             raise UsageError("missing-option", "embedder 'shuffled' needs the table to shuffle: "
                              "--option table=PATH (a Parquet protein table)")

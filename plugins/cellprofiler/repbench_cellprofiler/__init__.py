@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 import repbench
-from repbench.embedders import EmbedRequest, Embedding
+from repbench.embedders import EmbedRequest, Embedding, Option, parse_options
 from repbench.errors import RepbenchError
 
 from .features import CORE_FAMILIES, CORRELATION_FAMILIES, PER_CROP_FAMILIES
@@ -35,24 +35,12 @@ MAX_NONFINITE_SHARE = 0.05
 PCA_VARIANCE = 0.99
 
 
-def _int_option(options: dict, key: str, default: int) -> int:
-    raw = options.get(key)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise RepbenchError("bad-option", f"option {key}={raw!r} must be a positive integer")
-    return value
-
-
-def _bool_option(options: dict, key: str) -> bool:
-    raw = str(options.get(key, "false")).strip().lower()
-    if raw not in {"true", "false", "1", "0", "yes", "no"}:
-        raise RepbenchError("bad-option", f"option {key}={options[key]!r} must be true or false")
-    return raw in {"true", "1", "yes"}
+#: ``--option KEY=VALUE``: checked and typed by the core (repbench.embedders.check_options)
+OPTIONS = (
+    Option("workers", int, None, "worker processes (default: one per CPU)", positive=True),
+    Option("chunk", int, DEFAULT_CHUNK, "cells per mosaic", positive=True),
+    Option("costes", bool, False, "add the slow Costes coefficients"),
+)
 
 
 def clean_features(values: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -89,12 +77,12 @@ class CellProfilerEmbedder:
     version = __version__
     requires_cells = True
     pca = False
+    options = OPTIONS
 
     def embed(self, request: EmbedRequest) -> Embedding:
-        options = request.options
-        workers = _int_option(options, "workers", os.cpu_count() or 1)
-        chunk = _int_option(options, "chunk", DEFAULT_CHUNK)
-        costes = _bool_option(options, "costes")
+        options = parse_options(self.name, OPTIONS, request.options)
+        workers = options.get("workers") or os.cpu_count() or 1
+        chunk, costes = options.get("chunk", DEFAULT_CHUNK), options.get("costes", False)
         index = request.cells.index
         is_test = index["split"].to_numpy() == "test"
         # Without PCA only test cells matter; the PCA is fitted on all cells.

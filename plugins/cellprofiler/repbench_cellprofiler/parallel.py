@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repbench.progress import Counter
+
 from .features import EMPTY_MASK, FAILED, feature_names, measure_crops, set_costes
 
 DEFAULT_CHUNK = 16  # cells per mosaic: enough to spread cp-measure's per-call cost, small enough to balance
@@ -59,7 +61,7 @@ def measure_cells(cells, cell_ids: np.ndarray, *, workers: int | None = None, ch
                   costes: bool = False, progress=None, label: str = "cellprofiler: cells") -> CellFeatures:
     """Measure the given cells of a CellSet; ``workers`` processes (default ``os.cpu_count()``; 1: in this one).
 
-    ``progress`` is a rich Progress (or None); one task advances by cells measured.
+    ``progress(stage, done, total)`` (repbench.progress, or None) counts the cells measured.
     """
     cell_ids = np.asarray(cell_ids, dtype=np.int64)
     workers = max(1, os.cpu_count() or 1) if workers is None else max(1, int(workers))
@@ -68,14 +70,13 @@ def measure_cells(cells, cell_ids: np.ndarray, *, workers: int | None = None, ch
     values = np.full((len(cell_ids), len(names)), np.nan, dtype=np.float32)
     status = np.zeros(len(cell_ids), dtype=np.int8)
     starts = range(0, len(cell_ids), chunk)
-    task = progress.add_task(label, total=len(cell_ids)) if progress is not None else None
+    step = Counter(progress, label, len(cell_ids))
 
     def store(start: int, result: tuple[np.ndarray, np.ndarray]) -> None:
         chunk_values, chunk_status = result
         values[start:start + len(chunk_status)] = chunk_values
         status[start:start + len(chunk_status)] = chunk_status
-        if task is not None:
-            progress.advance(task, len(chunk_status))
+        step(len(chunk_status))
 
     if workers == 1 or len(starts) < 2:
         for start in starts:

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from repbench.embedders import EmbedRequest, Embedding, EpochReport
 from repbench.errors import RepbenchError
+from repbench.progress import Counter
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
                             choose_runtime, epoch_order, features_of_cells, iter_crops, labelled_ids,
                             protein_means, recalibrate_batch_norm, run_training_epoch, seed_everything, split_ids,
@@ -19,7 +20,7 @@ from repbench.torch import distributed
 from repbench.torch.cells import gathered_protein_means
 from repbench.torch.seeding import generator
 
-from .embedder import EVAL_BATCH, VERSION, Protocol
+from .protocol import EVAL_BATCH, VERSION, Protocol
 from .model import DeepLocNet
 
 
@@ -76,16 +77,14 @@ class DeepLocRun:
             yield augment_dihedral(self.runtime.batch(crops), flips), self.labels[ids].to(self.runtime.device)
 
     def train_epoch(self, epoch: int) -> float:
-        progress, task = self.request.progress, None
-        if progress is not None:
+        step = None
+        if self.request.progress is not None:
             n = len(epoch_order(self.train_ids, self.config.seed, epoch, self.protocol.train_cells))
-            task = progress.add_task(f"deeploc {self.config.name} epoch {epoch}/{self.config.epochs}",
-                                     total=-(-n // self.protocol.batch_size))
+            step = Counter(self.request.progress, f"deeploc {self.config.name} epoch {epoch}/{self.config.epochs}",
+                           -(-n // self.protocol.batch_size))
         loss = run_training_epoch(self.model, self.optimizer, self._batches(epoch),
                                   lambda model, batch: F.cross_entropy(model(batch[0])[0], batch[1]), self.runtime,
-                                  on_step=(lambda: progress.advance(task)) if task is not None else None)
-        if task is not None:
-            progress.remove_task(task)
+                                  on_step=step)
         self._recalibrate_batch_norm(epoch)
         if distributed.active():  # the mean over processes (each took the same number of steps)
             loss = float(distributed.all_reduce_sum(np.array([loss], np.float64))[0]) / distributed.world_size()

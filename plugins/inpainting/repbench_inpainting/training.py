@@ -10,12 +10,13 @@ import torch.nn.functional as F
 
 from repbench.embedders import EmbedRequest, Embedding
 from repbench.errors import RepbenchError
+from repbench.progress import Counter
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
                             choose_runtime, derive_seed, epoch_order, features_of_cells, protein_means,
                             run_training_epoch, seed_everything, split_ids, train)
 from repbench.torch.seeding import generator
 
-from .embedder import VERSION, Protocol
+from .protocol import VERSION, Protocol
 from .model import PairedCellInpainting
 from .pairs import pairable_ids, sample_partners
 
@@ -96,15 +97,13 @@ class InpaintingRun:
             yield augment_dihedral(source, source_turns), augment_dihedral(target, target_turns)
 
     def train_epoch(self, epoch: int) -> float:
-        progress, task = self.request.progress, None
-        if progress is not None:
+        step = None
+        if self.request.progress is not None:
             n = len(self.epoch_pairs(epoch)[0])
-            task = progress.add_task(f"inpainting epoch {epoch}/{self.config.epochs}",
-                                     total=-(-n // self.protocol.batch_size))
+            step = Counter(self.request.progress, f"inpainting epoch {epoch}/{self.config.epochs}",
+                           -(-n // self.protocol.batch_size))
         loss = run_training_epoch(self.model, self.optimizer, self._batches(epoch), inpainting_loss, self.runtime,
-                                  on_step=(lambda: progress.advance(task)) if task is not None else None)
-        if task is not None:
-            progress.remove_task(task)
+                                  on_step=step)
         return loss
 
     def validation_loss(self) -> float | None:

@@ -37,14 +37,14 @@ class TinyCells:
 
 
 class CountingProgress:
-    """The two calls of rich.progress.Progress the template makes."""
+    """A ``progress(stage, done, total)`` callable (repbench.progress) that remembers every report."""
 
-    def add_task(self, description, total):
-        self.total, self.done = total, 0
-        return 0
+    def __init__(self):
+        self.calls = []
 
-    def advance(self, task, amount):
-        self.done += amount
+    def __call__(self, stage, done, total):
+        self.calls.append((stage, done, total))
+        self.done, self.total = done, total
 
 
 def test_template_embeds_each_protein_from_its_test_cells(tmp_path):
@@ -57,7 +57,7 @@ def test_template_embeds_each_protein_from_its_test_cells(tmp_path):
     assert embedding.proteins == ["PROT_A", "PROT_B"]  # PROT_C has no test-split cells
     assert embedding.vectors.shape == (2, 14) and np.isfinite(embedding.vectors).all()
     assert set(np.concatenate(cells.reads)) == {0, 1, 3, 4, 5}  # only test cells are read
-    assert progress.done == progress.total == 5
+    assert progress.done == progress.total == 5 and progress.calls[0][1:] == (0, 5)
     np.testing.assert_allclose(embedding.vectors[0], cell_features(cells.crops[[0, 1]]).mean(axis=0), rtol=1e-5)
     # the radial profile tells a central protein from a peripheral one
     assert embedding.vectors[0, 0] > embedding.vectors[0, 6] and embedding.vectors[1, 0] < embedding.vectors[1, 6]

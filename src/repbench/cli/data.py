@@ -2,38 +2,45 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from . import common
 
 data_app = typer.Typer(name="data", help="Cell data sets: convert, inspect, generate.", no_args_is_help=True)
 
+JsonOpt = Annotated[bool, common.flag("--json", help="Print the summary as JSON on stdout.")]
+OverwriteOpt = Annotated[bool, common.flag("--overwrite", help="Replace OUT if it exists.")]
+
 
 def _print_summary(summary: dict) -> None:
-    console = common.console
-    console.print(f"[bold]{summary['name']}[/] ({summary['format']}, dataset [bold]{summary['dataset']}[/])")
-    splits = ", ".join(f"{k} {v:,}" for k, v in summary["splits"].items())
-    console.print(f"  cells {summary['cells']:,}   proteins {summary['proteins']:,}   splits: {splits}")
-    console.print(f"  labelled: {summary['labelled_cells']:,} cells of {summary['labelled_proteins']:,} proteins, "
-                  f"{len(summary['classes'])} classes")
+    out = common.out
+    out.print(f"[bold]{escape(summary['name'])}[/] ({escape(summary['format'])}, dataset "
+              f"[bold]{escape(summary['dataset'])}[/])")
+    splits = ", ".join(f"{escape(k)} {v:,}" for k, v in summary["splits"].items())
+    out.print(f"  cells {summary['cells']:,}   proteins {summary['proteins']:,}   splits: {splits}")
     used = {c: n for c, n in summary["cells_per_class"].items() if n}
+    out.print(f"  labelled: {summary['labelled_cells']:,} cells of {summary['labelled_proteins']:,} proteins, "
+              f"{len(used)} of {len(summary['classes'])} classes present")
     if used:
-        console.print("  " + ", ".join(f"{c} {n:,}" for c, n in used.items()), highlight=False)
+        out.print("  " + ", ".join(f"{escape(c)} {n:,}" for c, n in used.items()))
 
 
 @data_app.command("convert")
-@common.handle_errors
+@common.command
 def convert_command(
-    src: Path = typer.Argument(..., help="TIFF-layout folder: <SRC>/<PROTEIN>/<name>_gfp.tif + <name>_rfp.tif."),
-    out: Path = typer.Argument(..., help="New shard folder to write (written as OUT.tmp, then renamed)."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Labels table, CSV/TSV protein,class (default: Huh 2003)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the per-protein 80/10/10 split."),
-    dtype: str = typer.Option("float32", "--dtype", help="Storage type of the crops: float32 (exact) or float16."),
-    cells_per_shard: int = typer.Option(4096, "--cells-per-shard", help="Cells per .npy shard file."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
-    as_json: bool = typer.Option(False, "--json", help="Print the new folder's summary as JSON on stdout."),
+    src: Annotated[Path, typer.Argument(help="TIFF-layout folder: <SRC>/<PROTEIN>/<name>_gfp.tif + <name>_rfp.tif.")],
+    out: Annotated[Path, typer.Argument(help="New shard folder to write (written as OUT.tmp, then renamed).")],
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels table, CSV/TSV protein,class "
+                                                   "[default: Huh 2003].")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the per-protein 80/10/10 split.")] = 0,
+    dtype: Annotated[str, typer.Option("--dtype", help="Storage type of the crops: float32 (exact) or "
+                                       "float16.")] = "float32",
+    cells_per_shard: Annotated[int, typer.Option("--cells-per-shard", help="Cells per .npy shard file.")] = 4096,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Convert a folder of single-cell TIFFs into the chunked shard format, streaming."""
     from ..data import shards
@@ -45,11 +52,12 @@ def convert_command(
 
 
 @data_app.command("info")
-@common.handle_errors
+@common.command
 def info_command(
-    path: str = typer.Argument(..., help="'demo', a shard folder or a TIFF-layout folder."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Labels table to apply (default: as stored / Huh 2003)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    path: Annotated[str, typer.Argument(help="'demo', a shard folder or a TIFF-layout folder.")],
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels table to apply [default: as stored, "
+                                                   "else Huh 2003].")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Cells, proteins, split counts, classes and the dataset tag of a data set."""
     from ..data import open_cells
@@ -65,14 +73,14 @@ def info_command(
 
 
 @data_app.command("generate")
-@common.handle_errors
+@common.command
 def generate_command(
-    out: Path = typer.Argument(..., help="New shard folder for the synthetic set."),
-    proteins: int = typer.Option(300, "--proteins", help="Number of proteins."),
-    cells: int = typer.Option(24, "--cells", help="Cells per protein."),
-    seed: int = typer.Option(0, "--seed", help="Generator and split seed."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists."),
-    as_json: bool = typer.Option(False, "--json", help="Print the new folder's summary as JSON on stdout."),
+    out: Annotated[Path, typer.Argument(help="New shard folder for the synthetic set.")],
+    proteins: Annotated[int, typer.Option("--proteins", help="Number of proteins.")] = 300,
+    cells: Annotated[int, typer.Option("--cells", help="Cells per protein.")] = 24,
+    seed: Annotated[int, typer.Option("--seed", help="Generator and split seed.")] = 0,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Draw the synthetic yeast proteome (what 'demo' opens) into a shard folder."""
     from ..data import synthetic
@@ -83,7 +91,7 @@ def generate_command(
 
 
 def _report_new_folder(path: Path, as_json: bool) -> None:
-    """Summarise a shard folder a command has just written (JSON on stdout, or a table on stderr)."""
+    """Summarise a shard folder a command has just written (JSON, or a table, on stdout)."""
     from ..data import shards
     from ..data.sources import describe
 
@@ -91,7 +99,7 @@ def _report_new_folder(path: Path, as_json: bool) -> None:
     if as_json:
         common.print_json({"ok": True, **summary})
     else:
-        common.console.print(f"wrote {path}")
+        common.console.print(f"wrote {escape(str(path))}")
         _print_summary(summary)
 
 

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List
+from typing import Annotated, List
 
 import typer
+from rich.markup import escape
 
 from . import common
 
 
-@common.handle_errors
+@common.command
 def run_merge_command(
-    runs: List[Path] = typer.Argument(..., help="Run folders of the grid's jobs (e.g. runs/grid/*)."),
-    out: Path = typer.Option(..., "--out", help="Folder for the merged run (run.json, table, result.json)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the merged result record as JSON on stdout."),
+    runs: Annotated[List[Path], typer.Argument(help="Run folders of the grid's jobs (e.g. runs/grid/*).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the merged run (run.json, table, result.json).")],
+    as_json: Annotated[bool, common.flag("--json", help="Print the merged result record as JSON on stdout.")] = False,
 ) -> None:
     """Merge a grid's runs: the paper's pick (rate, then seed, by lowest validation loss) as one run folder."""
     from .. import merge
@@ -23,12 +24,12 @@ def run_merge_command(
     if as_json:
         common.print_json(record)
         return
-    from .evaluate import render_scores
+    from .evaluate import print_scores
 
     params = json.loads((out / "run.json").read_text())
-    common.console.print(f"chosen: {params['chosen']} (from {len(runs)} runs)", highlight=False)
-    common.console.print(render_scores(record))
-    common.console.print(f"merged run folder: {out}", highlight=False)
+    common.console.print(f"chosen: {escape(str(params['chosen']))} (from {len(runs)} runs)")
+    print_scores(record)
+    common.console.print(f"merged run folder: {escape(str(out))}")
 
 
 def register(app: typer.Typer) -> None:

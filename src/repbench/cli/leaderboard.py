@@ -3,41 +3,48 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from ..errors import RepbenchError, UsageError
+from ..errors import RepbenchError, UsageError, require
+from ..submit import find_leaderboard
 from . import common
 
 leaderboard_app = typer.Typer(help="Build the static leaderboard site, or look at it locally.", no_args_is_help=True)
 
 
 @leaderboard_app.command("build")
-@common.handle_errors
+@common.command
 def build(
-    submissions: Path = typer.Option(Path("leaderboard/submissions"), "--submissions", help="Folder of submission records (*.json)."),
-    out: Path = typer.Option(Path("leaderboard/site"), "--out", help="Site folder, replaced as a whole when the build succeeds."),
-    cache: Path = typer.Option(None, "--cache", help="Picture cache [default: $REPBENCH_CACHE, else OUT/.cache]."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes for pictures not yet cached [default: CPU count]."),
-    as_json: bool = typer.Option(False, "--json", help="Print a summary as JSON on stdout."),
+    submissions: Annotated[Optional[Path], typer.Option(
+        "--submissions", help="Folder of submission records (*.json) [default: $REPBENCH_LEADERBOARD, else the "
+        "nearest leaderboard/submissions here or above].")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Site folder, replaced as a whole when the build succeeds [default: site/ beside the "
+        "submissions folder].")] = None,
+    cache: Annotated[Optional[Path], typer.Option(
+        "--cache", help="Folder of cached pictures [default: $REPBENCH_CACHE, else OUT/.cache].")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for pictures not yet cached "
+                                      "[default: one per CPU].")] = 0,
+    as_json: Annotated[bool, common.flag("--json", help="Print a summary as JSON on stdout.")] = False,
 ) -> None:
     """Build the site from the submission records; a record that fails validation is reported and skipped."""
-    from ..leaderboard import build_site
-
     if jobs < 0:
         raise UsageError("bad-jobs", "--jobs must be 0 (one per CPU) or more")
+    require("matplotlib")  # the pictures: a one-line error naming the 'site' extra, before any work
+    from ..leaderboard import build_site
+
+    folder = find_leaderboard(submissions)
+    out = out if out is not None else folder.parent / "site"
     workers = jobs or os.cpu_count() or 1
+    if not as_json:
+        common.console.print(f"building {escape(str(out))} from {escape(str(folder))}")
     with common.progress_bar(enabled=not as_json) as progress:
-        task = progress.add_task("drawing pictures", total=None) if progress else None
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            if progress is not None:
-                progress.update(task, completed=done, total=total)
-
-        report = build_site(submissions, out, cache=cache, workers=workers, on_progress=on_progress)
+        report = build_site(folder, out, cache=cache, workers=workers, on_progress=progress)
     for path, problem in report.skipped:
-        common.console.print(f"[yellow]warning[/] skipped {path}: {problem}", markup=True, highlight=False,
-                             soft_wrap=True)
+        common.warn(f"skipped {path}: {problem}")
     summary = {
         "ok": True, "out": str(report.out), "submissions": len(report.entries),
         "skipped": [{"file": str(p), "problem": why} for p, why in report.skipped],
@@ -46,17 +53,17 @@ def build(
     if as_json:
         common.print_json(summary)
     else:
-        common.console.print(
+        common.out.print(
             f"built {report.out / 'index.html'} from {len(report.entries)} submission(s)"
             f"{f', {len(report.skipped)} skipped' if report.skipped else ''} in {report.seconds:.1f} s",
-            highlight=False, markup=False)
+            markup=False)
 
 
 @leaderboard_app.command("serve")
-@common.handle_errors
+@common.command
 def serve(
-    directory: Path = typer.Option(Path("leaderboard/site"), "--dir", help="The built site."),
-    port: int = typer.Option(8000, "--port", help="Port on 127.0.0.1 (0: any free port)."),
+    directory: Annotated[Path, typer.Option("--dir", help="The built site.")] = Path("leaderboard/site"),
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free port).")] = 8000,
 ) -> None:
     """Serve the built site on http://127.0.0.1:PORT/ until Ctrl-C (local viewing only)."""
     import functools
@@ -72,7 +79,7 @@ def serve(
     except OSError as error:
         raise RepbenchError("port-busy", f"cannot listen on 127.0.0.1:{port} ({error.strerror})") from None
     common.console.print(f"serving {directory} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)",
-                         highlight=False, markup=False)
+                         markup=False)
     with server:
         server.serve_forever()
 

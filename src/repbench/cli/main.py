@@ -1,6 +1,8 @@
 """The ``repbench`` command: a typer app assembled from one module per command group."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from .. import __version__
@@ -15,9 +17,9 @@ from . import run as run_cmds
 app = typer.Typer(
     name="repbench",
     help="Benchmark protein representations learned from single-cell microscopy.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    invoke_without_command=True,
 )
 
 
@@ -29,14 +31,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks instead of one-line errors."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
-    strict_plugins: bool = typer.Option(False, "--strict-plugins", help="A plugin that fails to load is an error, not a warning."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    ctx: typer.Context,
+    debug: Annotated[bool, common.flag("--debug", help="Show Python tracebacks instead of one-line errors.")] = False,
+    quiet: Annotated[bool, common.flag("--quiet", "-q", help="No progress output.")] = False,
+    strict_plugins: Annotated[bool, common.flag("--strict-plugins", help="A plugin that fails to load is an "
+                                                 "error, not a warning.")] = False,
+    version: Annotated[bool, common.flag("--version", callback=_version, is_eager=True,
+                                          help="Print the version.")] = False,
 ) -> None:
-    common.state["debug"] = debug
-    common.state["quiet"] = quiet
-    common.state["strict_plugins"] = strict_plugins
+    common.use_settings(common.Settings(debug=debug, quiet=quiet, strict_plugins=strict_plugins))
+    if ctx.invoked_subcommand is None:  # bare `repbench`: the help, and success
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
 
 
 for module in (evaluate_cmds, run_cmds, grid_cmds, plugins_cmds, data_cmds, leaderboard_cmds):

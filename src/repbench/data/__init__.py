@@ -37,8 +37,8 @@ def open_cells(spec: str = "demo", *, labels=None, seed: int = 0, cache_dir=None
     TIFF-layout folder (``<root>/<PROTEIN>/<name>_gfp.tif`` + ``_rfp.tif``) or a shard folder (auto-detected).
 
     ``labels``: a labels table path or {protein: class} mapping (default: the shipped Huh 2003 classes);
-    ``seed``: the split seed (for "demo" also the generator seed); ``progress``: a rich Progress to add a
-    task to; ``n_proteins`` / ``cells_per_protein``: size of the "demo" set only."""
+    ``seed``: the split seed (for "demo" also the generator seed); ``progress``: ``progress(stage, done,
+    total)`` (repbench.progress) or None; ``n_proteins`` / ``cells_per_protein``: size of the "demo" set only."""
     from .sources import open_cells as _open
 
     return _open(spec, labels=labels, seed=seed, cache_dir=cache_dir, progress=progress, n_proteins=n_proteins,

@@ -29,6 +29,7 @@ from . import CROP_SHAPE, SPLITS
 from .base import CellSetBase, make_index
 from .labels import label_codes
 from .preprocess import assign_splits, standardise
+from ..progress import Counter
 from ..errors import RepbenchError
 
 FORMAT = "repbench-shards"
@@ -282,17 +283,15 @@ def convert(src: str | Path, out: str | Path, progress=None, *, labels=None, see
     from .tiff_layout import read_cell, scan_layout
 
     src, out = Path(src), Path(out)
-    task = progress.add_task("checking folders", total=None) if progress is not None else None
+    step = Counter(progress, "checking folders")
     counts: dict[str, int] = {}
     for folder in scan_layout(src):
         counts[folder.protein] = len(folder.cells)
-        if task is not None:
-            progress.advance(task)
+        step()
     n_cells = sum(counts.values())
     proteins = list(counts)
     classes, label_of = label_codes(proteins, labels)
-    if task is not None:
-        progress.update(task, description="converting cells", total=n_cells, completed=0)
+    step = Counter(progress, "converting cells", n_cells)
     with ShardWriter(out, n_cells, dtype=dtype, cells_per_shard=cells_per_shard, overwrite=overwrite) as writer:
         for folder in scan_layout(src):
             splits = assign_splits(np.zeros(len(folder.cells), dtype=np.int64), [folder.protein], seed)
@@ -301,8 +300,7 @@ def convert(src: str | Path, out: str | Path, progress=None, *, labels=None, see
                 crops = np.stack([read_cell(folder, name) for name in names])
                 writer.add(folder.protein, crops, splits[start:start + batch_size], label_of.get(folder.protein, -1),
                            cell_names=names)
-                if task is not None:
-                    progress.advance(task, len(names))
+                step(len(names))
         if writer.written != n_cells:
             raise RepbenchError("data-changed", "the source folder changed during conversion", path=src)
         labels_source = "huh2003" if labels is None else (str(labels) if isinstance(labels, (str, Path)) else "mapping")

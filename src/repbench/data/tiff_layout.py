@@ -19,6 +19,7 @@ from . import CROP_SHAPE
 from .base import CellSetBase, make_index
 from .labels import label_codes
 from .preprocess import assign_splits, standardise
+from ..progress import Counter
 from ..errors import RepbenchError
 
 GFP_SUFFIX = "_gfp.tif"
@@ -123,11 +124,10 @@ class TiffCellSet(CellSetBase):
         self.name = str(root)
         self.dataset = "real"
         folders = []
-        task = progress.add_task("scanning cells", total=None) if progress is not None else None
+        step = Counter(progress, "scanning protein folders")
         for folder in scan_layout(root):
             folders.append(folder)
-            if task is not None:
-                progress.advance(task)
+            step()
         self.folders = folders
         proteins = [f.protein for f in folders]
         protein_codes = np.repeat(np.arange(len(folders)), [len(f.cells) for f in folders])

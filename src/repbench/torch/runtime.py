@@ -65,6 +65,8 @@ def _flag(options: dict, key: str, default: bool) -> bool:
     value = options.get(key)
     if value is None:
         return default
+    if isinstance(value, bool):  # already typed by repbench.embedders.check_options
+        return value
     if value.lower() in ("1", "true", "yes", "on"):
         return True
     if value.lower() in ("0", "false", "no", "off"):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...progress import Counter
 from ..labels import CLASSES
 from ..preprocess import assign_splits, stable_seed
 from ..shards import ShardCellSet, ShardWriter, is_shard_folder
@@ -42,7 +43,7 @@ def generate(out_dir, n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int
         from ...errors import RepbenchError
 
         raise RepbenchError("synthetic-bad-size", f"cells_per_protein must be >= 1, got {cells_per_protein}")
-    task = progress.add_task("drawing synthetic cells", total=len(proteins) * cells_per_protein) if progress is not None else None
+    step = Counter(progress, "drawing synthetic cells", len(proteins) * cells_per_protein)
     names = [p.orf for p in proteins]
     with ShardWriter(out_dir, len(proteins) * cells_per_protein, dtype="float16", cells_per_shard=CELLS_PER_SHARD,
                      overwrite=overwrite) as writer:
@@ -54,8 +55,7 @@ def generate(out_dir, n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int
                 size = min(RENDER_BATCH, cells_per_protein - start)
                 crops = render(rng, size, protein.flags, protein.fine, protein.abundance)
                 writer.add(protein.orf, crops, splits[start:start + size], label)
-                if task is not None:
-                    progress.advance(task, size)
+                step(size)
         table = pd.DataFrame({
             "orf": names,
             "gene": [p.gene for p in proteins],
