@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 
-class RepbenchError(Exception):
+class RepbenchError(ValueError):
     exit_code = 1
 
     def __init__(self, code: str, message: str, rows: Sequence[object] = (), path: object | None = None):
