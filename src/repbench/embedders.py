@@ -65,7 +65,7 @@ class Option:
         value = self._convert(raw)
         if self.choices and value not in self.choices:
             value = None
-        elif self.positive and not value > 0:
+        elif value is not None and self.positive and not value > 0:
             value = None
         if value is None:
             raise UsageError("bad-option", f"--option {self.name}={raw}: expected {self.kind} ({self.help})"

@@ -172,7 +172,7 @@ class _Reporter:
             return
         if finished:
             self.finished.add(stage)
-        elif stage in self.last and now - self.last[stage] < self.every:
+        elif done and stage in self.last and now - self.last[stage] < self.every:
             return
         self.last[stage] = now
         console.print(f"{escape(stage)}: {done:,}" + ("" if total is None else f"/{total:,}"))
