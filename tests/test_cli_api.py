@@ -52,7 +52,8 @@ def test_option_parsing_types_words_and_refusals():
                         (layer, "c"), (rate, "-1"), (rate, "nan")]:
         with pytest.raises(UsageError) as caught:
             option.parse(raw)
-        assert caught.value.code == "bad-option" and option.name in str(caught.value) and option.kind in str(caught.value)
+        message = str(caught.value)
+        assert caught.value.code == "bad-option" and option.name in message and option.kind in message
 
 
 def test_check_options_names_the_unknown_key_and_lists_the_valid_ones():

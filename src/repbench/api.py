@@ -96,7 +96,8 @@ def _array_to_arrow(vectors: np.ndarray, ids: Sequence[str]):
 
     vectors = np.asarray(vectors)
     if vectors.ndim != 2:
-        raise RepbenchError("bad-shape", f"vectors must be a 2-d array (proteins x dimensions), got shape {vectors.shape}")
+        raise RepbenchError("bad-shape", f"vectors must be a 2-d array (proteins x dimensions), got shape "
+                            f"{vectors.shape}")
     if len(ids) != vectors.shape[0]:
         raise RepbenchError("bad-shape", f"{len(ids)} ids for {vectors.shape[0]} rows of vectors")
     if not np.issubdtype(vectors.dtype, np.number) or np.issubdtype(vectors.dtype, np.complexfloating):
@@ -251,7 +252,8 @@ def validate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
 
 
 def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers: Iterable[str] | None = None,
-            resamples: int = 1000, seed: int = 0, duplicates: str = "error", warn: Warn | None = None) -> "pd.DataFrame":
+            resamples: int = 1000, seed: int = 0, duplicates: str = "error",
+            warn: Warn | None = None) -> "pd.DataFrame":
     """A vs B on the proteins both cover, per tier: mean query AP (``map``) of each, A - B with its 95%
     interval and two-sided p from the paired bootstrap of :mod:`repbench.verdicts` (Holm-adjusted over the
     tiers in ``p_holm``). a, b: anything :func:`evaluate` takes. One row per tier (index: tier).

@@ -36,11 +36,11 @@ class Settings:
     strict_plugins: bool = False
 
 
-_settings: contextvars.ContextVar[Settings] = contextvars.ContextVar("repbench_settings", default=Settings())
+_settings: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("repbench_settings", default=None)
 
 
 def settings() -> Settings:
-    return _settings.get()
+    return _settings.get() or Settings()
 
 
 def use_settings(value: Settings) -> None:
@@ -118,7 +118,7 @@ def command(func: Callable) -> Callable:
             fail(error, as_json=bool(kwargs.get("as_json")))
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except ModuleNotFoundError as error:  # an optional dependency the user did not install
@@ -188,8 +188,8 @@ def progress_bar(enabled: bool = True) -> Iterator[Progress | None]:
     if not console.get().is_terminal:
         yield _Reporter(None)
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
-    from rich.progress import TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     bar = Bar(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
               TimeElapsedColumn(), TimeRemainingColumn(), console=console.get(), transient=True)
