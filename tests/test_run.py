@@ -178,3 +178,16 @@ def test_default_folders_and_options():
     assert run.parse_options(["lr=0.1", "note=a=b"]) == {"lr": "0.1", "note": "a=b"}
     with pytest.raises(UsageError):
         run.parse_options(["=3"])
+
+
+def test_data_that_cannot_be_evaluated_is_refused_before_training(tmp_path, monkeypatch):
+    """5 toy proteins: the table would be refused (too-few-proteins), so the run stops before embed."""
+    monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "template")
+    plugins.reset()
+    result = CliRunner().invoke(app, ["run", "-e", "template", "--data", "demo:proteins=5,cells=4", "--out",
+                                      str(tmp_path / "run"), "--json"])
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "too-few-proteins" and "nothing was trained" in error["message"]
+    assert not (tmp_path / "run").exists()
+    assert not result.stderr.startswith("\n")  # no blank line before the error

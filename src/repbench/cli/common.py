@@ -82,13 +82,13 @@ def print_json(payload: Any) -> None:
 
 def warn(message: str) -> None:
     """One warning line on stderr; the message is data (never rich markup)."""
-    console.print(f"[yellow]warning[/] {escape(message)}")
+    console.print(f"[yellow]warning[/] {escape(message)}", soft_wrap=True)
 
 
 def fail(error: RepbenchError, as_json: bool = False) -> None:
     if as_json:
         print_json({"ok": False, "error": error.to_dict()})
-    console.print(f"[bold red]error[/] {escape(error.render())}")
+    console.print(f"[bold red]error[/] {escape(error.render())}", soft_wrap=True)  # one line, even on a terminal
     raise typer.Exit(error.exit_code)
 
 
@@ -145,7 +145,7 @@ handle_errors = command  # the name the command modules used before
 
 def _internal(error: Exception) -> None:
     message = f"{type(error).__name__}: {' '.join(str(error).split())}"
-    console.print(f"[bold red]internal error[/] {escape(message)} (run with --debug for the traceback)")
+    console.print(f"[bold red]internal error[/] {escape(message)} (run with --debug for the traceback)", soft_wrap=True)
     raise typer.Exit(3)
 
 
