@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -127,6 +128,16 @@ def test_json_is_a_flag_without_a_value(table_path):
     assert "<bool>" not in json_line
     refused = runner.invoke(app, ["evaluate", str(table_path), "--json", "true"])
     assert refused.exit_code == 2  # 'true' is an unexpected extra argument
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["validate"], ["submit"], ["standards"], ["run"], ["plugins"],
+                                     ["run-merge"], ["data", "convert"], ["data", "info"], ["data", "generate"],
+                                     ["leaderboard", "build"], ["leaderboard", "serve"]])
+def test_help_texts_keep_their_words(command):
+    """Square brackets in a help text are rich markup: '[default: X]' vanished and left 'cache .'."""
+    shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    assert not re.search(r"\w \.(\s|$)", shown.stdout), shown.stdout
 
 
 def test_the_plain_progress_reporter_prints_start_end_and_restarts(monkeypatch, capsys):

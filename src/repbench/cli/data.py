@@ -34,7 +34,7 @@ def convert_command(
     src: Annotated[Path, typer.Argument(help="TIFF-layout folder: <SRC>/<PROTEIN>/<name>_gfp.tif + <name>_rfp.tif.")],
     out: Annotated[Path, typer.Argument(help="New shard folder to write (written as OUT.tmp, then renamed).")],
     labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels table, CSV/TSV protein,class "
-                                                   "[default: Huh 2003].")] = None,
+                                                   "(default: Huh 2003).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the per-protein 80/10/10 split.")] = 0,
     dtype: Annotated[str, typer.Option("--dtype", help="Storage type of the crops: float32 (exact) or "
                                        "float16.")] = "float32",
@@ -55,8 +55,8 @@ def convert_command(
 @common.command
 def info_command(
     path: Annotated[str, typer.Argument(help="'demo', a shard folder or a TIFF-layout folder.")],
-    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels table to apply [default: as stored, "
-                                                   "else Huh 2003].")] = None,
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels table to apply (default: as stored, "
+                                                   "else Huh 2003).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cells, proteins, split counts, classes and the dataset tag of a data set."""

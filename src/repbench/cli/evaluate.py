@@ -141,17 +141,17 @@ def submit_cmd(
     description: Annotated[str, typer.Option("--description", help="One paragraph about the model.")] = "",
     dataset: Annotated[Optional[Dataset], typer.Option(
         "--dataset", help="What the vectors were computed from: real images, synthetic data, or unknown "
-        "[default: the table's metadata, else unknown].")] = None,
+        "(default: the table's metadata, else unknown).")] = None,
     to: Annotated[Optional[Path], typer.Option(
-        "--to", "--submissions", help="Submissions folder [default: $REPBENCH_LEADERBOARD, else the nearest "
-        "leaderboard/submissions here or above].")] = None,
+        "--to", "--submissions", help="Submissions folder (default: $REPBENCH_LEADERBOARD, else the nearest "
+        "leaderboard/submissions here or above).")] = None,
     replace: Annotated[bool, common.flag("--replace", help="Overwrite an existing record of the same name.")] = False,
     reference: Annotated[bool, common.flag("--reference", help="Mark as a reference baseline (shaded, never "
                                             "ranked).")] = False,
     copy_embedding: Annotated[bool, common.flag("--copy-embedding/--no-copy-embedding", help="Keep the table "
                                                  "beside the record (for the t-SNE map).")] = True,
-    trajectory: Annotated[Optional[Path], typer.Option("--trajectory", help="trajectory.json of a run [default: "
-                                                       "beside FILE].")] = None,
+    trajectory: Annotated[Optional[Path], typer.Option("--trajectory", help="trajectory.json of a run (default: "
+                                                       "beside FILE).")] = None,
     as_json: JsonOpt = False,
     duplicates: DuplicatesOpt = Duplicates.error,
     max_proteins: MaxProteinsOpt = 50_000,

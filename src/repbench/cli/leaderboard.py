@@ -19,15 +19,15 @@ leaderboard_app = typer.Typer(help="Build the static leaderboard site, or look a
 @common.command
 def build(
     submissions: Annotated[Optional[Path], typer.Option(
-        "--submissions", help="Folder of submission records (*.json) [default: $REPBENCH_LEADERBOARD, else the "
-        "nearest leaderboard/submissions here or above].")] = None,
+        "--submissions", help="Folder of submission records (*.json) (default: $REPBENCH_LEADERBOARD, else the "
+        "nearest leaderboard/submissions here or above).")] = None,
     out: Annotated[Optional[Path], typer.Option(
-        "--out", help="Site folder, replaced as a whole when the build succeeds [default: site/ beside the "
-        "submissions folder].")] = None,
+        "--out", help="Site folder, replaced as a whole when the build succeeds (default: site/ beside the "
+        "submissions folder).")] = None,
     cache: Annotated[Optional[Path], typer.Option(
-        "--cache", help="Folder of cached pictures [default: $REPBENCH_CACHE, else OUT/.cache].")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for pictures not yet cached "
-                                      "[default: one per CPU].")] = 0,
+        "--cache", help="Folder of cached pictures (default: $REPBENCH_CACHE, else OUT/.cache).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", show_default=False, help="Worker processes for pictures "
+                                      "not yet cached (default: one per CPU).")] = 0,
     as_json: Annotated[bool, common.flag("--json", help="Print a summary as JSON on stdout.")] = False,
 ) -> None:
     """Build the site from the submission records; a record that fails validation is reported and skipped."""

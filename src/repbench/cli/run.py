@@ -30,12 +30,12 @@ def run_command(
     embedder: Annotated[str, typer.Option("--embedder", "-e", help="Embedder name (see `repbench plugins`).")],
     data: Annotated[str, typer.Option("--data", help="'demo', 'demo:proteins=N,cells=M', a TIFF-layout or shard "
                                       "folder.")] = "demo",
-    labels: Annotated[Optional[Path], typer.Option("--labels", help="Localization labels table [default: the "
-                                                   "shipped Huh 2003 classes].")] = None,
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="Localization labels table (default: the "
+                                                   "shipped Huh 2003 classes).")] = None,
     protocol: Annotated[ProtocolChoice, typer.Option("--protocol", help="The embedder's training budget.")]
     = ProtocolChoice.quick,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Run folder [default: runs/<embedder>-<data>-"
-                                                "<protocol>-seed<seed>].")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run folder (default: runs/<embedder>-<data>-"
+                                                "<protocol>-seed<seed>).")] = None,
     device: Annotated[DeviceChoice, typer.Option("--device", help="Where torch embedders compute.")]
     = DeviceChoice.auto,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the data split and the embedder.")] = 0,
