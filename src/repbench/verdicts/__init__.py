@@ -3,11 +3,11 @@
 - :mod:`.queries`    per-query APs of a table (the values whose mean is ``map``), computed once and cached
 - :mod:`.bootstrap`  the one paired bootstrap over proteins: ``paired_test``, ``pairwise_tests``,
   ``rank_intervals`` (one tier), ``rank_table`` (every tier and overall)
-- :mod:`.multiple`   ``holm`` and ``benjamini_hochberg``
+- ``holm`` and ``benjamini_hochberg`` (from :mod:`repbench.metrics.multiple_testing`)
 """
 from .bootstrap import (PairedTest, pairwise_tests, paired_test, rank_intervals, rank_table, resample_weights,
                         universe)
-from .multiple import benjamini_hochberg, holm
+from ..metrics.multiple_testing import benjamini_hochberg, holm
 from .queries import compute_query_aps, query_aps
 
 __all__ = [
