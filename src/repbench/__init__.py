@@ -29,7 +29,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 #: The version of the evaluation protocol in docs/evaluation.md. Any change of a reported number
 #: (a metric, a tie rule, a seed) must bump it; tests/test_golden.py enforces that.
-EVALUATOR_VERSION = "1.0.0"
+EVALUATOR_VERSION = "1.1.0"
 
 from .hookspecs import hookimpl  # noqa: E402  (the one name a plugin needs)
 

@@ -20,6 +20,9 @@ from .metrics.ami import best_cut_ami
 from .metrics.average_precision import average_precision, positive_thresholds, precision_recall, thin_curve
 from .metrics.correlation import CORRELATION_UNIT, unit_vectors_fixed
 from .metrics.f_beta import best_f_beta
+from .metrics.group_ap import group_map, query_group_ap
+from .metrics.query_significance import fraction_retrieved, positives_per_query, query_p_values
+from .metrics.multiple_testing import benjamini_hochberg
 from .metrics.query_ap import MAX_BLOCK_ROWS, bootstrap_interval, query_average_precision
 from .standards import TIERS, Standards, Tier
 from .table import ProteinTable
@@ -102,11 +105,11 @@ def _pairwise_scores(dots: DotProducts, membership: np.ndarray) -> tuple[np.ndar
     return all_pairs, positives, query_ap
 
 
-def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int]) -> list[float]:
-    """AMI_r for r = 0..9: seeded non-overlapping group sets, clustered by average linkage."""
+def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int], seeds: Iterable[int] = range(AMI_DRAWS)) -> list[float]:
+    """AMI_r for r in seeds (the evaluator: 0..9): seeded non-overlapping group sets, clustered by average linkage."""
     ids = list(tier.groups)  # sorted at load
     values = []
-    for r in range(AMI_DRAWS):
+    for r in seeds:
         order = np.random.default_rng(r).permutation(len(ids))
         taken: dict[str, int] = {}
         for g in order:
@@ -125,13 +128,30 @@ def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int]) -> list[float
     return values
 
 
+def _groups_and_retrieval(tier: Tier, in_tier: list[str], membership: np.ndarray, dots: DotProducts,
+                          query_ap: np.ndarray) -> dict:
+    """Evaluator 1.1.0 fields: each group's own mAP with its size; the fraction of queries retrieved (q < 0.05)."""
+    present = set(in_tier)
+    ids = [g for g, members in tier.groups.items() if any(m in present for m in members)]  # membership's columns
+    _, groups, ap = query_group_ap(dots.rows, membership)
+    means, size = group_map(groups, ap, len(ids))
+    positives = positives_per_query(membership)
+    p = query_p_values(query_ap, positives, np.full(positives.size, len(in_tier) - 1))
+    answered = ~np.isnan(query_ap)
+    return {
+        "fraction_retrieved": fraction_retrieved(benjamini_hochberg(p[answered])),
+        "group_map": {g: [float(means[k]), int(size[k])] for k, g in enumerate(ids) if size[k] >= 2},
+    }
+
+
 def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: bool = True) -> dict:
     """All scores of one tier. proteins: the ORFs (n,) whose vectors ``dots`` holds, in the same order."""
     row_of = {p: i for i, p in enumerate(proteins)}
     in_tier = sorted(p for p in row_of if p in tier.members)
     n = len(in_tier)
     result: dict = {"proteins": n, "groups": 0, "pairs": n * (n - 1) // 2, "positive_pairs": 0}
-    empty = {"prevalence": None, "ap": None, "f05": None, "map": None, "map_ci": None, "map_queries": 0, "ami": None, "ami_sd": None}
+    empty = {"prevalence": None, "ap": None, "f05": None, "map": None, "map_ci": None, "map_queries": 0, "ami": None, "ami_sd": None,
+             "fraction_retrieved": None, "group_map": {}}
     if n < 2:
         return {**result, **empty, "skipped": "fewer than 2 submitted proteins are in this tier"}
     idx = np.array([row_of[p] for p in in_tier], dtype=np.int64)
@@ -157,6 +177,7 @@ def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: b
         ami=float(np.nanmean(ami)) if np.isfinite(ami).any() else None,
         ami_sd=float(np.nanstd(ami)) if np.isfinite(ami).any() else None,
     )
+    result.update(_groups_and_retrieval(tier, in_tier, membership, dots, query_ap))
     if with_curve:
         result["pr_curve"] = thin_curve(precision, recall)
     return result

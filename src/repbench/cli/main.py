@@ -7,6 +7,7 @@ import typer
 
 from .. import __version__
 from . import common
+from . import compare as compare_cmds
 from . import data as data_cmds
 from . import evaluate as evaluate_cmds
 from . import grid as grid_cmds
@@ -45,7 +46,7 @@ def _root(
         raise typer.Exit(0)
 
 
-for module in (evaluate_cmds, run_cmds, grid_cmds, plugins_cmds, data_cmds, leaderboard_cmds):
+for module in (evaluate_cmds, compare_cmds, run_cmds, grid_cmds, plugins_cmds, data_cmds, leaderboard_cmds):
     module.register(app)
 
 

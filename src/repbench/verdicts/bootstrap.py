@@ -25,7 +25,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .multiple import holm
+from ..metrics.multiple_testing import holm
 
 #: APs are fixed-point integers at this resolution inside resampled sums
 AP_UNIT_BITS = 32
