@@ -112,7 +112,7 @@ def test_every_1_0_0_number_is_unchanged_by_the_new_fields():
 def test_group_map_and_fraction_retrieved_match_a_plain_reference():
     from conftest import make_standards, orf_names
 
-    from repbench.evaluate import evaluate_embedding
+    from repbench.evaluator import evaluate_embedding
     from repbench.metrics.multiple_testing import benjamini_hochberg
 
     rng = np.random.default_rng(7)
