@@ -8,7 +8,7 @@ enough to score 100 cuts x 10 draws x 4 tiers in about a second:
 
 - the expected mutual information (EMI) depends only on the multiset of (row total a, column total b)
   pairs of the contingency table, so it is ``count(a) . EMI_TERM[a, b] . count(b)`` with the terms computed
-  once per distinct pair of sizes, all pairs in one vectorised pass;
+  once per distinct pair of sizes (one vectorised pass per class size a);
 - the cuts of the tree are made by replaying its merges in order (each leaf carries its cluster's id),
   not by one ``fcluster`` call per threshold, and all cuts are scored together.
 """
@@ -29,24 +29,26 @@ def emi_terms(a_values: np.ndarray, b_values: np.ndarray, n: int) -> np.ndarray:
 
     Same terms as sklearn's ``expected_mutual_information``, summed over nij = max(1, a+b-n) .. min(a, b)
     in ascending order: (nij/n) (log n + log nij - log a - log b) exp(gln), gln the log of the hypergeometric
-    probability of nij from the log-factorial table.
+    probability of nij from the log-factorial table. One row of a at a time (memory: len(b_values) x a).
     """
     log_k, log_fact = log_tables(n)
-    a = np.repeat(a_values.astype(np.int64), b_values.size)  # every (a, b) pair, row-major
-    b = np.tile(b_values.astype(np.int64), a_values.size)
-    first = np.maximum(1, a + b - n)
-    count = np.maximum(np.minimum(a, b) - first + 1, 0)
-    pair = np.repeat(np.arange(a.size), count)
-    starts = np.cumsum(count) - count
-    nij = first[pair] + (np.arange(pair.size) - starts[pair])  # first..min(a, b) of each pair, in order
-    a, b = a[pair], b[pair]
-    gln = (
-        log_fact[a] + log_fact[b] + log_fact[n - a] + log_fact[n - b]
-        - (log_fact[nij] + log_fact[n])
-        - log_fact[a - nij] - log_fact[b - nij] - log_fact[n - a - b + nij]
-    )
-    term = (nij / n) * (log_k[n] + log_k[nij] - log_k[a] - log_k[b]) * exp_portable(gln)
-    return ordered_sums(pair, term, a_values.size * b_values.size).reshape(a_values.size, b_values.size)
+    b_all = b_values.astype(np.int64)
+    table = np.zeros((a_values.size, b_values.size))
+    for row, a in enumerate(a_values.astype(np.int64).tolist()):
+        first = np.maximum(1, a + b_all - n)
+        count = np.maximum(np.minimum(a, b_all) - first + 1, 0)
+        column = np.repeat(np.arange(b_all.size), count)
+        starts = np.cumsum(count) - count
+        nij = first[column] + (np.arange(column.size) - starts[column])  # first..min(a, b) of each b, in order
+        b = b_all[column]
+        gln = (
+            log_fact[a] + log_fact[b] + log_fact[n - a] + log_fact[n - b]
+            - (log_fact[nij] + log_fact[n])
+            - log_fact[a - nij] - log_fact[b - nij] - log_fact[n - a - b + nij]
+        )
+        term = (nij / n) * (log_k[n] + log_k[nij] - log_k[a] - log_k[b]) * exp_portable(gln)
+        table[row] = ordered_sums(column, term, b_all.size)
+    return table
 
 
 def tree_cuts(tree: np.ndarray, merge_counts: list[int]) -> list[np.ndarray]:
