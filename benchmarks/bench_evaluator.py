@@ -1,4 +1,4 @@
-"""Evaluator speed and memory, against the straightforward yardstick (benchmarks/reference_evaluator.py).
+"""Evaluator speed and memory, against the independent yardstick (benchmarks/reference_evaluator.py).
 
     python benchmarks/bench_evaluator.py            # 4,000 x 512 table: repbench vs yardstick, ratio, max difference
     python benchmarks/bench_evaluator.py --human    # also 20,000 x 512 on a human-scale standard: time and peak memory
@@ -102,7 +102,7 @@ def main() -> None:
                 float(np.max(np.abs(np.asarray(result["tiers"][t][k], float) - np.asarray(slow_scores[t][k], float))))
                 for t in slow_scores for k in KEYS
             )
-            print(f"yardstick (sklearn per query and per threshold):                           {slow:.2f} s")
+            print(f"yardstick (independent reference: one AP per query, one AMI per cut):       {slow:.2f} s")
             print(f"speed-up: {slow / fast:.1f}x   largest difference between their numbers: {diff:.2e}")
     if args.human:
         env = {**os.environ}

@@ -1,5 +1,11 @@
 """Golden scores of a fixed seeded table: a change of any number must come with an evaluator version bump.
 
+This is a change detector, not evidence of correctness: the golden file was written by the very code it checks,
+so a wrong number written once stays "golden". The evidence that the numbers are right is the independent
+reference (benchmarks/reference_evaluator.py, compared in tests/test_evaluator.py). What this test does promise:
+the evaluator gives these exact bits on every CPU (docs/evaluation.md, "Reproducibility"); scripts/test.sh also
+runs it with numpy's dispatched SIMD kernels switched off.
+
 Regenerate (only together with a bump of repbench.EVALUATOR_VERSION and docs/evaluation.md):
     python tests/test_golden.py --write
 """

@@ -95,7 +95,9 @@ def test_query_p_values_and_fraction_retrieved():
 
 def test_every_1_0_0_number_is_unchanged_by_the_new_fields():
     """The result of the golden table now carries group_map and fraction_retrieved; every field that evaluator
-    1.0.0 reported is still bit for bit what tests/data/golden_scores_1.0.0.json (the 1.0.0 golden file) holds."""
+    1.0.0 reported is still what tests/data/golden_scores_1.0.0.json (the 1.0.0 golden file) holds: counts
+    exactly, scores within 1e-12 (1.1.0's CPU-independent arithmetic, issue 9, moved ami and ami_sd by at most
+    1.3e-13 and ap, map and map_ci in their last bits; docs/evaluation.md, Versions)."""
     import json
     from pathlib import Path
 
@@ -105,7 +107,11 @@ def test_every_1_0_0_number_is_unchanged_by_the_new_fields():
     now = compute()
     assert now["evaluator"] == "1.1.0" and old["evaluator"] == "1.0.0"
     for tier, scores in old["tiers"].items():
-        assert {k: now["tiers"][tier][k] for k in scores} == scores, tier
+        for key, value in scores.items():
+            if isinstance(value, float) or isinstance(value, list):
+                assert np.allclose(now["tiers"][tier][key], value, rtol=0, atol=1e-12), (tier, key)
+            else:
+                assert now["tiers"][tier][key] == value, (tier, key)
         assert set(now["tiers"][tier]) - set(scores) == {"fraction_retrieved", "group_map"}
 
 

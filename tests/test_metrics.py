@@ -1,17 +1,27 @@
 """Each metric against hand-computed values and against a plain reference implementation."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 from sklearn.metrics import adjusted_mutual_info_score, average_precision_score, precision_recall_curve
 
-from repbench.metrics.ami import adjusted_mutual_info, best_cut_ami, tree_cuts
+from repbench.metrics.ami import adjusted_mutual_info, ami_of_cuts, best_cut_ami, mean_and_sd, tree_cuts
 from repbench.metrics.average_precision import average_precision, positive_thresholds, precision_recall
 from repbench.metrics.correlation import CORRELATION_UNIT, unit_vectors_fixed
 from repbench.metrics.f_beta import best_f_beta
+from repbench.metrics.portable import EXP_FLOOR, exp_portable, log_tables, ordered_column_sums, ordered_sums
 from repbench.metrics.query_ap import bootstrap_interval, query_average_precision
+
+
+def _left_to_right(values) -> float:
+    total = 0.0
+    for v in values:
+        total += float(v)
+    return total
 
 
 def _ap(scores, labels):
@@ -89,9 +99,10 @@ def test_bootstrap_interval_brackets_the_mean_and_is_seeded(rng):
     lo, hi = bootstrap_interval(values)
     assert lo < values.mean() < hi
     assert (lo, hi) == bootstrap_interval(values)
-    # plain reference: resample with default_rng(0), percentiles 2.5 / 97.5
+    # plain reference: resample with default_rng(0), each mean a left-to-right sum / 200, percentiles 2.5 / 97.5
     idx = np.random.default_rng(0).integers(0, 200, size=(1000, 200))
-    assert (lo, hi) == tuple(np.percentile(values[idx].mean(axis=1), [2.5, 97.5]))
+    means = [_left_to_right(values[row]) / 200 for row in idx]
+    assert (lo, hi) == tuple(np.percentile(means, [2.5, 97.5]))
 
 
 def test_ami_by_hand_and_against_sklearn(rng):
@@ -135,3 +146,67 @@ def test_fixed_point_correlation_is_pearson_and_exactly_symmetric(rng):
     assert np.allclose(dots * CORRELATION_UNIT, np.corrcoef(x), atol=1e-7)
     # summation order does not matter: reversed dimensions give the same bits
     assert np.array_equal(z[:, ::-1] @ z[:, ::-1].T, dots)
+
+
+def test_fixed_point_vectors_equal_a_plain_left_to_right_reference(rng):
+    x = (rng.standard_normal((25, 301)) * rng.uniform(1e-3, 1e3, (25, 1))).astype(np.float32)
+    expected = []
+    for row in x.astype(np.float64):
+        centred = row - _left_to_right(row) / row.size
+        norm = math.sqrt(_left_to_right(centred * centred))
+        expected.append([float(np.rint(c / norm * 2.0**26)) for c in centred])
+    assert np.array_equal(unit_vectors_fixed(x), np.array(expected))  # bit for bit
+
+
+def test_ordered_sums_add_left_to_right(rng):
+    values = rng.standard_normal(5000) * 10.0 ** rng.integers(-8, 8, 5000)  # order-sensitive in the last bits
+    segment = rng.integers(0, 7, 5000)
+    got = ordered_sums(segment, values, 9)
+    assert got.tolist() == [_left_to_right(values[segment == s]) for s in range(9)]  # bit for bit, 0 for empty
+    matrix = values.reshape(50, 100)
+    assert ordered_column_sums(matrix).tolist() == [_left_to_right(matrix[:, j]) for j in range(100)]
+
+
+def test_exp_portable_within_one_ulp_of_libm(rng):
+    x = np.concatenate([rng.uniform(EXP_FLOOR, 5, 20000), rng.uniform(-1e-6, 1e-6, 1000), [0.0, EXP_FLOOR]])
+    expected = np.array([math.exp(v) for v in x])
+    assert np.all(np.abs(exp_portable(x) - expected) <= np.spacing(expected))
+    assert exp_portable(np.array([0.0]))[0] == 1.0
+    assert exp_portable(np.array([EXP_FLOOR - 1e-9, -np.inf])).tolist() == [0.0, 0.0]
+
+
+def test_log_tables_are_correctly_rounded_logs_and_log_factorials():
+    from decimal import Context, Decimal
+
+    fine = Context(prec=60)  # plain reference: 60 digits, summed term by term
+    log_k, log_fact = log_tables(5000)
+    assert log_k[0] == 0.0 and log_fact[0] == 0.0 and log_k[1] == 0.0 and log_fact[1] == 0.0
+    total, checked = Decimal(0), {2, 3, 4, 5, 6, 7, 8, 9, 10, 64, 97, 1000, 1024, 2311, 4999, 5000}
+    for k in range(2, 5001):
+        ln = fine.ln(Decimal(k))
+        total = fine.add(total, ln)
+        if k in checked:
+            assert log_k[k] == float(ln) and log_fact[k] == float(total), k
+            assert abs(log_k[k] - math.log(k)) <= np.spacing(math.log(k))  # and libm agrees within an ulp
+    # an entry never depends on how far the table was built
+    before = log_fact[:5001].copy()
+    assert np.array_equal(log_tables(40000)[1][:5001], before)
+
+
+def test_ami_of_cuts_against_sklearn_row_by_row(rng):
+    n = 300
+    labels = rng.integers(0, 12, n)
+    cuts = np.array([rng.integers(0, c, n) for c in (1, 2, 5, 40, 150, 300)] + [np.arange(n)])
+    got = ami_of_cuts(np.unique(labels, return_inverse=True)[1], cuts)
+    for row, value in zip(cuts, got):
+        assert value == pytest.approx(adjusted_mutual_info_score(labels, row), abs=1e-12)
+    assert ami_of_cuts(np.zeros(5, np.int64), np.zeros((1, 5), np.int64)).tolist() == [1.0]
+
+
+def test_mean_and_sd_skip_nan_and_use_the_population_sd():
+    mean, sd = mean_and_sd([0.1, float("nan"), 0.3, 0.2])
+    assert mean == pytest.approx(0.2, abs=1e-16) and sd == pytest.approx(np.std([0.1, 0.3, 0.2]), abs=1e-16)
+    assert mean_and_sd([float("nan")]) == (None, None)
+    # fsum: the same bits in any order
+    values = [0.1, 1e-17, 0.7, 1e16, -1e16, 0.3]
+    assert mean_and_sd(values) == mean_and_sd(values[::-1])

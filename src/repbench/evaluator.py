@@ -8,6 +8,7 @@ the number of pairs (8 bytes each), never with a dense float matrix of pairs per
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Iterable
 
 import numpy as np
@@ -16,7 +17,7 @@ from scipy.spatial.distance import squareform
 from . import EVALUATOR_VERSION
 from . import results
 from .errors import UsageError
-from .metrics.ami import best_cut_ami
+from .metrics.ami import best_cut_ami, mean_and_sd
 from .metrics.average_precision import average_precision, positive_thresholds, precision_recall, thin_curve
 from .metrics.correlation import CORRELATION_UNIT, unit_vectors_fixed
 from .metrics.f_beta import best_f_beta
@@ -166,16 +167,16 @@ def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: b
     precision, recall = precision_recall(tp, ranked)
     answered = query_ap[~np.isnan(query_ap)]
     lo, hi = bootstrap_interval(answered, BOOTSTRAP_RESAMPLES, seed=0)
-    ami = np.array(_ami_draws(tier, dots, {p: i for i, p in enumerate(in_tier)}))
+    ami, ami_sd = mean_and_sd(_ami_draws(tier, dots, {p: i for i, p in enumerate(in_tier)}))
     result.update(
         prevalence=positives.size / all_pairs.size,
         ap=average_precision(tp, ranked),
         f05=best_f_beta(precision, recall, beta=0.5),
-        map=float(answered.mean()),
+        map=math.fsum(answered.tolist()) / answered.size,
         map_ci=[lo, hi],
         map_queries=int(answered.size),
-        ami=float(np.nanmean(ami)) if np.isfinite(ami).any() else None,
-        ami_sd=float(np.nanstd(ami)) if np.isfinite(ami).any() else None,
+        ami=ami,
+        ami_sd=ami_sd,
     )
     result.update(_groups_and_retrieval(tier, in_tier, membership, dots, query_ap))
     if with_curve:

@@ -8,4 +8,5 @@
 - :mod:`.group_ap`           per-group mAP: each member of a group retrieving the group's other members
 - :mod:`.query_significance` each query's AP against a permutation null; the fraction of queries retrieved
 - :mod:`.multiple_testing`   Holm and Benjamini-Hochberg adjusted p-values
+- :mod:`.portable`           the CPU-independent arithmetic they share: fixed-order sums, exp, decimal log tables
 """

@@ -7,6 +7,8 @@ Counting with ``searchsorted`` on sorted integer scores needs no per-threshold l
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -24,11 +26,14 @@ def positive_thresholds(all_sorted: np.ndarray, pos_sorted: np.ndarray) -> tuple
 
 
 def average_precision(tp: np.ndarray, n: np.ndarray) -> float:
-    """AP from ``positive_thresholds``: sum over thresholds of (recall gained) x precision. NaN without positives."""
+    """AP from ``positive_thresholds``: sum over thresholds of (recall gained) x precision. NaN without positives.
+
+    The sum is ``math.fsum`` (correctly rounded: the same bits in any order, on any CPU).
+    """
     if tp.size == 0:
         return float("nan")
     gained = np.diff(tp, prepend=0)  # positives entering at each threshold
-    return float(np.sum(gained * (tp / n)) / tp[-1])
+    return math.fsum((gained * (tp / n)).tolist()) / float(tp[-1])
 
 
 def precision_recall(tp: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

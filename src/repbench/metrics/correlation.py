@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .portable import ordered_column_sums
+
 SCALE_BITS = 26
 #: multiply an integer dot product by this to get the correlation
 CORRELATION_UNIT = 2.0 ** (-2 * SCALE_BITS)
@@ -20,10 +22,12 @@ def unit_vectors_fixed(vectors: np.ndarray) -> np.ndarray:
     """Centre each row on its mean, scale it to unit norm, round to multiples of 2**-26 (stored as integers).
 
     vectors: (n, d) array of finite numbers, no constant row. Returns float64 (n, d) holding integers.
+    The row sums (for the mean, and the sum of squares for the norm) add the d components left to right
+    (``ordered_column_sums``), so the rounded integers are the same on every CPU, whatever numpy's SIMD kernels.
     """
     x = np.asarray(vectors, dtype=np.float64)
-    centred = x - x.mean(axis=1, keepdims=True)
-    norms = np.sqrt(np.einsum("ij,ij->i", centred, centred))
+    centred = x - (ordered_column_sums(x.T) / x.shape[1])[:, None]
+    norms = np.sqrt(ordered_column_sums((centred * centred).T))
     return np.rint(centred / norms[:, None] * 2.0**SCALE_BITS)
 
 

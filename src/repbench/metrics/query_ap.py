@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .portable import ordered_column_sums, ordered_sums
+
 #: integer scores of the fixed-point correlation lie in (-2**53, 2**53); rows are shifted apart by 2**54
 ROW_SPAN = np.int64(1) << np.int64(54)
 #: at most this many rows per block, so that shifted scores stay inside int64
@@ -37,16 +39,19 @@ def query_average_precision(scores: np.ndarray, positives: np.ndarray, exclude: 
     ranked_at = (row_of_pos + 1) * n - np.searchsorted(all_sorted, pos_sorted, side="left")
     pos_end = np.cumsum(n_pos)
     tp_at = pos_end[row_of_pos] - np.searchsorted(pos_sorted, pos_sorted, side="left")
-    precision_sum = np.bincount(row_of_pos, weights=tp_at / ranked_at, minlength=b)
+    precision_sum = ordered_sums(row_of_pos, tp_at / ranked_at, b)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n_pos > 0, precision_sum / n_pos, np.nan)
 
 
 def bootstrap_interval(values: np.ndarray, n_resamples: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of values (k,): resample indices with default_rng(seed)."""
+    """Percentile bootstrap interval of the mean of values (k,): resample indices with default_rng(seed).
+
+    Each resample's sum adds left to right (``ordered_column_sums``); the percentiles interpolate linearly (numpy).
+    """
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, values.size, size=(n_resamples, values.size))
-    means = values[idx].mean(axis=1)
+    means = ordered_column_sums(values[idx.T]) / values.size  # resample r is column r
     tail = (1.0 - level) / 2.0 * 100.0
     lo, hi = np.percentile(means, [tail, 100.0 - tail])
     return float(lo), float(hi)
