@@ -278,3 +278,10 @@ def test_bootstrap_sums_are_exact_integers():
     values = np.array([0.1, 0.2, 1.0, 0.0, 1 / 3])
     fixed = bootstrap.fixed_point(values)
     assert np.all(fixed == np.round(fixed)) and fixed.max() == 2.0**32
+
+
+def test_average_ranks_match_scipy(rng):
+    from scipy.stats import rankdata
+
+    values = rng.integers(0, 5, size=(40, 7)).astype(float)  # many ties
+    np.testing.assert_array_equal(bootstrap.average_ranks(values), rankdata(-values, axis=1, method="average"))

@@ -85,8 +85,8 @@ def compare_cmd(
     ami_resamples: Annotated[int, typer.Option("--ami-resamples", min=2, help="Of those, how many recompute "
                                                "AMI (slow).")] = AMI_RESAMPLES,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the resampled proteins.")] = 0,
-    standards: Annotated[Optional[str], typer.Option("--standards", help="Standards set [default: "
-                                                     f"{standards_mod.DEFAULT_VERSION}].")] = None,
+    standards: Annotated[Optional[str], typer.Option("--standards", help="Standards set (default: "
+                                                     f"{standards_mod.DEFAULT_VERSION}).")] = None,
     standards_dir: Annotated[Optional[Path], typer.Option(
         "--standards-dir", help="Development override: other standards (results are not comparable).")] = None,
 ) -> None:

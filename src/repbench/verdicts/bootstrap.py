@@ -70,6 +70,14 @@ def _weights(n: int, resamples: int, seed: int) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=8)
+def _by_protein(n: int, resamples: int, seed: int) -> np.ndarray:
+    """The same multiplicities transposed, (n, resamples) contiguous: one protein's counts in a row."""
+    out = np.ascontiguousarray(_weights(n, resamples, seed).T)
+    out.flags.writeable = False
+    return out
+
+
 def resample_weights(n: int, resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> np.ndarray:
     """Multiplicities W (resamples, n) of the bootstrap over a universe of n proteins (read-only, cached)."""
     if n < 1 or resamples < 2:
@@ -154,41 +162,51 @@ def paired_test(a: pd.Series, b: pd.Series, resamples: int = DEFAULT_RESAMPLES, 
 
 
 class _Rows:
-    """Many rows' values on one universe: the resampled sums W @ Q computed once for all pairs."""
+    """Many rows' values on one universe: the resampled sums W @ Q computed once for all pairs.
 
-    def __init__(self, aps: Mapping[str, pd.Series], universe_index: pd.Index, weights: np.ndarray):
+    Per row (contiguous): values, answered mask, fixed-point values; a pair then only corrects the sums for
+    the few proteins one row answers and the other does not (rows of W transposed, contiguous)."""
+
+    def __init__(self, aps: Mapping[str, pd.Series], universe_index: pd.Index, weights: np.ndarray,
+                 by_protein: np.ndarray | None = None):
         self.names = list(aps)
-        self.weights = weights
+        self.by_protein = np.ascontiguousarray(weights.T) if by_protein is None else by_protein  # (n, B)
         n = len(universe_index)
-        self.values = np.zeros((n, len(self.names)))
-        self.answered = np.zeros((n, len(self.names)), dtype=bool)
+        self.values = np.zeros((len(self.names), n))
+        self.answered = np.zeros((len(self.names), n), dtype=bool)
         for k, name in enumerate(self.names):
             s = _clean(aps[name])
             pos = _positions(s.index, universe_index)
-            self.values[pos, k] = s.to_numpy(np.float64)
-            self.answered[pos, k] = True
+            self.values[k, pos] = s.to_numpy(np.float64)
+            self.answered[k, pos] = True
         self.fixed = fixed_point(self.values)
-        self.sums = weights @ self.fixed  # (B, R)
-        self.counts = weights @ self.answered.astype(np.float64)  # (B, R)
+        self.sums = weights @ self.fixed.T  # (B, R)
+        self.counts = weights @ self.answered.T.astype(np.float64)  # (B, R)
 
     def means(self) -> np.ndarray:
         """(B, R) each row's resampled mean over its own answered proteins."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.sums / self.counts / _AP_SCALE
 
+    def queries(self, k: int) -> int:
+        return int(self.answered[k].sum())
+
     def point(self, k: int, mask: np.ndarray | None = None) -> float:
-        m = self.answered[:, k] if mask is None else mask
-        return exact_mean(self.values[m, k])
+        return exact_mean(self.values[k, self.answered[k] if mask is None else mask])
+
+    def _without(self, k: int, drop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sums (B,), counts (B,)) of row k without the proteins drop (indices)."""
+        if drop.size == 0:
+            return self.sums[:, k], self.counts[:, k]
+        w = self.by_protein[drop]  # (m, B)
+        return self.sums[:, k] - self.fixed[k, drop] @ w, self.counts[:, k] - w.sum(axis=0)
 
     def paired(self, i: int, j: int) -> tuple[float, float, int, np.ndarray]:
         """(mean i, mean j, common proteins, resampled differences (B,)) on the proteins both answer."""
-        ai, aj = self.answered[:, i], self.answered[:, j]
+        ai, aj = self.answered[i], self.answered[j]
         common = ai & aj
-        only_i, only_j = np.flatnonzero(ai & ~aj), np.flatnonzero(aj & ~ai)
-        w = self.weights
-        num_i = self.sums[:, i] - (w[:, only_i] @ self.fixed[only_i, i] if only_i.size else 0.0)
-        num_j = self.sums[:, j] - (w[:, only_j] @ self.fixed[only_j, j] if only_j.size else 0.0)
-        den = self.counts[:, i] - (w[:, only_i].sum(axis=1) if only_i.size else 0.0)
+        num_i, den = self._without(i, np.flatnonzero(ai & ~aj))
+        num_j, _ = self._without(j, np.flatnonzero(aj & ~ai))
         with np.errstate(invalid="ignore", divide="ignore"):
             samples = (num_i - num_j) / den / _AP_SCALE
         return self.point(i, common), self.point(j, common), int(common.sum()), samples
@@ -211,7 +229,8 @@ def pairwise_tests(aps: Mapping[str, pd.Series], resamples: int = DEFAULT_RESAMP
     The same numbers as ``paired_test(aps[a], aps[b], universe=...)`` with the same universe, bit for bit.
     """
     universe = _universe_of(aps.values(), universe)
-    rows = _Rows(aps, universe, resample_weights(len(universe), resamples, seed))
+    rows = _Rows(aps, universe, resample_weights(len(universe), resamples, seed),
+                 _by_protein(len(universe), resamples, seed))
     out = []
     for i in range(len(rows.names)):
         for j in range(i + 1, len(rows.names)):
@@ -224,19 +243,34 @@ def pairwise_tests(aps: Mapping[str, pd.Series], resamples: int = DEFAULT_RESAMP
                                       "se", "p"])
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Rank 1 = largest, per row of values (B, R); equal values share the average of their ranks."""
+    b, r = values.shape
+    order = np.argsort(-values, axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    new = np.ones((b, r), dtype=bool)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    position = np.arange(r)[None, :].repeat(b, axis=0)
+    first = np.maximum.accumulate(np.where(new, position, 0), axis=1)
+    last_new = np.ones((b, r), dtype=bool)
+    last_new[:, :-1] = new[:, 1:]
+    last = np.minimum.accumulate(np.where(last_new, position, r - 1)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((b, r))
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
+    return ranks
+
+
 def _rank_frame(names: list[str], point: np.ndarray, proteins: list[int], resampled: np.ndarray,
                 paired, level: float) -> pd.DataFrame:
     """Rank statistics of rows from their point values (R,) and resampled values (B, R); paired(i, j)
     gives (difference i - j, resampled differences) for the leader test."""
-    from scipy.stats import rankdata
-
     ok = np.isfinite(point)
     frame = pd.DataFrame(index=pd.Index(names, name="name"))
     frame["map"] = point
     frame["proteins"] = proteins
     ranks = np.full(resampled.shape, np.nan)
     if ok.any():
-        ranks[:, ok] = rankdata(-resampled[:, ok], axis=1, method="average")
+        ranks[:, ok] = average_ranks(resampled[:, ok])
     tail = (1.0 - level) / 2.0
     frame["mean_rank"] = [float(ranks[:, k].mean()) if ok[k] else np.nan for k in range(len(names))]
     frame["rank_low"] = [float(np.quantile(ranks[:, k], tail, method="lower")) if ok[k] else np.nan
@@ -270,12 +304,13 @@ def rank_table(aps: Mapping[str, Mapping[str, pd.Series]], resamples: int = DEFA
     tiers = list(dict.fromkeys(t for row in aps.values() for t in row))
     universe = _universe_of((s for row in aps.values() for s in row.values()), universe)
     weights = resample_weights(len(universe), resamples, seed)
+    by_protein = _by_protein(len(universe), resamples, seed)
     out: dict[str, pd.DataFrame] = {}
     per_tier: dict[str, tuple[_Rows, list[str]]] = {}
     empty = pd.Series(dtype=np.float64)
     for tier in tiers:
         present = [n for n in names if tier in aps[n] and _clean(aps[n][tier]).size]
-        rows = _Rows({n: aps[n].get(tier, empty) for n in names}, universe, weights)
+        rows = _Rows({n: aps[n].get(tier, empty) for n in names}, universe, weights, by_protein)
         per_tier[tier] = (rows, present)
         point = np.array([rows.point(k) if n in present else np.nan for k, n in enumerate(names)])
         resampled = rows.means()
@@ -285,7 +320,7 @@ def rank_table(aps: Mapping[str, Mapping[str, pd.Series]], resamples: int = DEFA
             ma, mb, _, samples = rows.paired(i, j)
             return ma - mb, samples
 
-        counts = [int(rows.answered[:, k].sum()) for k in range(len(names))]
+        counts = [rows.queries(k) for k in range(len(names))]
         out[tier] = _rank_frame(names, point, counts, resampled, paired, level)
     complete = [all(n in per_tier[t][1] for t in tiers) for n in names]
     point = np.array([exact_mean([out[t].loc[n, "map"] for t in tiers]) if complete[k] else np.nan
@@ -301,7 +336,7 @@ def rank_table(aps: Mapping[str, Mapping[str, pd.Series]], resamples: int = DEFA
             samples.append(s)
         return exact_mean(diffs), np.mean(samples, axis=0)
 
-    queries = [sum(int(per_tier[t][0].answered[:, k].sum()) for t in tiers) for k in range(len(names))]
+    queries = [sum(per_tier[t][0].queries(k) for t in tiers) for k in range(len(names))]
     out["overall"] = _rank_frame(names, point, queries, resampled, paired_overall, level)
     return out
 
