@@ -130,9 +130,9 @@ def test_json_is_a_flag_without_a_value(table_path):
     assert refused.exit_code == 2  # 'true' is an unexpected extra argument
 
 
-@pytest.mark.parametrize("command", [["evaluate"], ["validate"], ["submit"], ["standards"], ["run"], ["plugins"],
-                                     ["run-merge"], ["data", "convert"], ["data", "info"], ["data", "generate"],
-                                     ["leaderboard", "build"], ["leaderboard", "serve"]])
+@pytest.mark.parametrize("command", [["evaluate"], ["compare"], ["validate"], ["submit"], ["standards"], ["run"],
+                                     ["plugins"], ["run-merge"], ["data", "convert"], ["data", "info"],
+                                     ["data", "generate"], ["leaderboard", "build"], ["leaderboard", "serve"]])
 def test_help_texts_keep_their_words(command):
     """Square brackets in a help text are rich markup: '[default: X]' vanished and left 'cache .'."""
     shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})

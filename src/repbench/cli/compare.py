@@ -12,12 +12,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import api
-from .. import standards as standards_mod
+from .. import api, standards as standards_mod
 from ..results import METRIC_TITLES
-from ..verdicts import compare_tables, write_terms
-from ..verdicts.compare import AMI_RESAMPLES, METRICS
+from ..verdicts import write_terms
 from ..verdicts.bootstrap import DEFAULT_RESAMPLES
+from ..verdicts.compare import AMI_RESAMPLES, METRICS
 from . import common
 
 VERDICT_STYLE = {"A better": "bold green", "B better": "bold red", "no evidence": "dim"}
@@ -85,20 +84,16 @@ def compare_cmd(
     ami_resamples: Annotated[int, typer.Option("--ami-resamples", min=2, help="Of those, how many recompute "
                                                "AMI (slow).")] = AMI_RESAMPLES,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the resampled proteins.")] = 0,
-    standards: Annotated[Optional[str], typer.Option("--standards", help="Standards set [default: "
-                                                     f"{standards_mod.DEFAULT_VERSION}].")] = None,
+    standards: Annotated[Optional[str], typer.Option("--standards", help="Standards set (default: "
+                                                     f"{standards_mod.DEFAULT_VERSION}).")] = None,
     standards_dir: Annotated[Optional[Path], typer.Option(
         "--standards-dir", help="Development override: other standards (results are not comparable).")] = None,
 ) -> None:
     """Compare two tables on the proteins both cover: A - B of mAP, AMI and F0.5 per tier, with paired p."""
     st = _standards(standards, standards_dir)
-    tables = [api.read(path, st) for path in (a, b)]
-    for path, table in zip((a, b), tables):
-        for line in table.warnings:
-            common.warn(f"{path}: {line}")
     with common.progress_bar(enabled=not as_json) as progress:
-        result = compare_tables(*tables, st, tiers=tier, resamples=resamples, ami_resamples=ami_resamples,
-                                seed=seed, progress=progress)
+        result = api.compare(a, b, st, tiers=tier, resamples=resamples, ami_resamples=ami_resamples, seed=seed,
+                             progress=progress, warn=lambda line: common.warn(line)).record
     if terms is not None:
         write_terms(terms, result)
     if as_json:
