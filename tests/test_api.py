@@ -163,14 +163,21 @@ def test_progress_reports_stage_done_total(orfs_and_genes, vectors):
     assert calls[0] == ("evaluating tiers", 0, 4) and calls[-1] == ("evaluating tiers", 4, 4) and len(calls) == 5
 
 
-def test_compare_a_table_with_itself_and_with_random_vectors(orfs_and_genes, vectors):
+def test_compare_is_the_cli_comparison(tmp_path, orfs_and_genes, vectors):
     orfs, _ = orfs_and_genes
-    frame = pd.DataFrame(vectors, index=pd.Index(orfs, name="protein"))
-    same = repbench.compare(frame, frame, resamples=200)
-    assert (same["difference"] == 0).all() and (same["p"] == 1).all()
-    assert list(same.columns) == ["map_a", "map_b", "difference", "ci_low", "ci_high", "p", "proteins", "p_holm"]
-    # the maps are the evaluator's
-    assert same.loc["go_cc", "map_a"] == pytest.approx(repbench.evaluate(frame).to_frame().loc["go_cc", "map"])
+    frame = pd.DataFrame(vectors, index=pd.Index(orfs, name="protein"), columns=[f"f{i}" for i in range(12)])
+    frame.to_parquet(tmp_path / "a.parquet")
+    same = repbench.compare(frame, tmp_path / "a.parquet", tiers=["go_cc", "kegg"], resamples=50)
+    table = same.to_frame()
+    assert list(table.index) == [(t, m) for t in ("go_cc", "kegg") for m in ("map", "ami", "f05")]
+    assert (table["difference"] == 0).all() and set(table["verdict"]) == {"no evidence"}
+    cli = CliRunner().invoke(app, ["compare", str(tmp_path / "a.parquet"), str(tmp_path / "a.parquet"), "--json",
+                                   "--tier", "go_cc", "--tier", "kegg", "--resamples", "50"])
+    assert cli.exit_code == 0, cli.output
+    record = json.loads(cli.stdout)
+    assert record["tiers"]["go_cc"]["map"] == same.to_dict()["tiers"]["go_cc"]["map"]
+    with pytest.raises(UsageError):
+        repbench.compare(tmp_path / "missing.parquet", frame, tiers=["foo"])
 
 
 def test_the_public_names(tmp_path):

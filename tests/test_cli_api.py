@@ -130,9 +130,9 @@ def test_json_is_a_flag_without_a_value(table_path):
     assert refused.exit_code == 2  # 'true' is an unexpected extra argument
 
 
-@pytest.mark.parametrize("command", [["evaluate"], ["validate"], ["submit"], ["standards"], ["run"], ["plugins"],
-                                     ["run-merge"], ["data", "convert"], ["data", "info"], ["data", "generate"],
-                                     ["leaderboard", "build"], ["leaderboard", "serve"]])
+@pytest.mark.parametrize("command", [["evaluate"], ["compare"], ["validate"], ["submit"], ["standards"], ["run"],
+                                     ["plugins"], ["run-merge"], ["data", "convert"], ["data", "info"],
+                                     ["data", "generate"], ["leaderboard", "build"], ["leaderboard", "serve"]])
 def test_help_texts_keep_their_words(command):
     """Square brackets in a help text are rich markup: '[default: X]' vanished and left 'cache .'."""
     shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
@@ -197,8 +197,9 @@ BLOCKER = textwrap.dedent("""
 """)
 
 
-def run_without(module: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REPBENCH_LOAD_PLUGINS": os.environ.get("REPBENCH_LOAD_PLUGINS", "deeploc")}
+def run_without(module: str, args: list[str], cwd: Path, plugins: str = "deeploc") -> subprocess.CompletedProcess:
+    """The CLI in a fresh interpreter in which ``module`` cannot be imported (as if not installed)."""
+    env = {**os.environ, "REPBENCH_LOAD_PLUGINS": plugins}
     code = BLOCKER.format(module=module, args=args)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env,
                           timeout=300)
@@ -218,6 +219,16 @@ def test_a_missing_extra_is_one_line_naming_it(tmp_path):
     assert torch.returncode == 1, torch.stderr
     errors = [line for line in torch.stderr.splitlines() if line.startswith("error")]
     assert len(errors) == 1 and "pip install 'repbench[torch]'" in errors[0] and "Traceback" not in torch.stderr
+
+
+def test_an_embedder_whose_extra_is_missing_says_so(tmp_path):
+    if "cellprofiler" not in repbench.embedders():
+        pytest.skip("the cellprofiler plugin is not installed")
+    result = run_without("cp_measure", ["run", "-e", "cellprofiler", "--out", str(tmp_path / "r")], tmp_path,
+                         plugins="cellprofiler")
+    assert result.returncode == 1, result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert len(error) == 1 and "[plugin-failed]" in error[0] and "pip install 'repbench[cellprofiler]'" in error[0]
 
 
 def test_missing_extra_errors_survive_a_worker_process():

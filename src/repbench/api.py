@@ -251,32 +251,55 @@ def validate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
     }
 
 
+@dataclass
+class Comparison:
+    """Table A vs table B (``repbench compare --json`` as ``record``): per tier and metric A - B with its
+    interval, p, Holm-adjusted p and verdict; the groups that differ most."""
+
+    record: dict
+
+    def to_dict(self) -> dict:
+        return copy.deepcopy(self.record)
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per (tier, metric): a, b, difference, ci_low, ci_high, p, p_adjusted, verdict."""
+        import pandas as pd
+
+        rows = {}
+        for tier, scores in self.record["tiers"].items():
+            for metric in ("map", "ami", "f05"):
+                test = scores.get(metric)
+                if not isinstance(test, dict):
+                    continue
+                ci = test.get("ci") or [None, None]
+                rows[(tier, metric)] = {"a": test.get("a"), "b": test.get("b"), "difference": test.get("difference"),
+                                        "ci_low": ci[0], "ci_high": ci[1], "p": test.get("p"),
+                                        "p_adjusted": test.get("p_adjusted"), "verdict": test.get("verdict")}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index = pd.MultiIndex.from_tuples(frame.index, names=["tier", "metric"])
+        return frame
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(float_format=lambda x: f"{x:.4f}", na_rep="-", escape=True)
+
+
 def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers: Iterable[str] | None = None,
-            resamples: int = 1000, seed: int = 0, duplicates: str = "error",
-            warn: Warn | None = None) -> "pd.DataFrame":
-    """A vs B on the proteins both cover, per tier: mean query AP (``map``) of each, A - B with its 95%
-    interval and two-sided p from the paired bootstrap of :mod:`repbench.verdicts` (Holm-adjusted over the
-    tiers in ``p_holm``). a, b: anything :func:`evaluate` takes. One row per tier (index: tier).
-
-    ``repbench compare`` (issue 10) reports more (AMI and F0.5, per-group differences); when
-    ``repbench.verdicts`` offers that as a function, this one becomes its thin layer."""
-    import pandas as pd
-
+            resamples: int = 1000, ami_resamples: int | None = None, seed: int = 0, duplicates: str = "error",
+            progress: Progress | None = None, warn: Warn | None = None) -> Comparison:
+    """``repbench compare``: A vs B on the proteins both cover, per tier: A - B of ``map``, ``ami`` and
+    ``f05`` with a 95% interval and two-sided p from the paired bootstrap of :mod:`repbench.verdicts`
+    (Holm-adjusted over all the tests), a verdict each, and the groups that differ most.
+    a, b: anything :func:`evaluate` takes (a DataFrame, a path; an array needs :func:`read` first)."""
     from . import evaluator, verdicts
+    from .verdicts.compare import AMI_RESAMPLES
 
     st = _standards(standards)
-    chosen = evaluator.check_tiers(tiers, st)
+    chosen = evaluator.check_tiers(tiers, st)  # before reading either table
     table_a, table_b = (read(t, st, duplicates=duplicates, warn=warn) for t in (a, b))
-    aps_a, aps_b = verdicts.query_aps(table_a, st, chosen), verdicts.query_aps(table_b, st, chosen)
-    rows = {}
-    for tier in chosen:
-        test = verdicts.paired_test(aps_a[tier], aps_b[tier], resamples=resamples, seed=seed)
-        rows[tier] = {"map_a": test.a, "map_b": test.b, "difference": test.difference, "ci_low": test.ci[0],
-                      "ci_high": test.ci[1], "p": test.p, "proteins": test.proteins}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.index.name = "tier"
-    frame["p_holm"] = verdicts.holm(frame["p"].to_numpy())
-    return frame
+    record = verdicts.compare_tables(table_a, table_b, st, tiers=chosen, resamples=resamples,
+                                     ami_resamples=min(resamples, AMI_RESAMPLES) if ami_resamples is None
+                                     else ami_resamples, seed=seed, progress=progress)
+    return Comparison(record)
 
 
 def run(embedder: str, data: str = "demo", *, out: str | Path | None = None, protocol: str = "quick",

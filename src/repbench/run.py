@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, plugins
-from .embedders import EmbedRequest, Embedding, EpochReport, check_options
+from .embedders import Embedding, EmbedRequest, EpochReport, check_options
 from .errors import MissingExtra, RepbenchError, UsageError
 from .progress import Counter, Progress
 from .results import METRICS
@@ -70,6 +70,9 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 def find_embedder(name: str) -> plugins.EmbedderInfo:
     known = plugins.embedders()
     if name not in known:
+        for warning in plugins.load_plugins():  # its plugin is installed but did not load (a missing extra?)
+            if name == warning.plugin or name.startswith(f"{warning.plugin}-"):
+                raise RepbenchError("plugin-failed", warning.render())
         listed = ", ".join(sorted(known)) or "none (install a plugin package, see docs/plugins.md)"
         raise UsageError("unknown-embedder", f"unknown embedder {name!r}; installed embedders: {listed}")
     return known[name]
@@ -127,7 +130,8 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
             "logs": {key: float(value) for key, value in report.logs.items()},
             "tiers": {tier: {m: s.get(m) for m in TRAJECTORY_METRICS} for tier, s in scores.items()},
         }
-        trajectory[:] = sorted([e for e in trajectory if e["epoch"] != entry["epoch"]] + [entry], key=lambda e: e["epoch"])
+        trajectory[:] = sorted([e for e in trajectory if e["epoch"] != entry["epoch"]] + [entry],
+                               key=lambda e: e["epoch"])
         results.write_json_atomic(out / "trajectory.json", trajectory)
 
     request = EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import torch.nn.functional as F
 
 from repbench.embedders import EmbedRequest, Embedding, EpochReport
 from repbench.errors import RepbenchError
+from repbench.files import write_atomic
 from repbench.progress import Counter
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
                             choose_runtime, epoch_order, features_of_cells, iter_crops, labelled_ids,
@@ -150,10 +150,8 @@ class DeepLocRun:
                         train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
         if distributed.active() and distributed.is_main() and hasattr(self, "test_counts"):
             # how the test cells of the last evaluated epoch were spread over the processes (checked by tests)
-            path = checkpoints.path / "distributed.json"
-            temp = path.with_name(path.name + f".tmp-{os.getpid()}")
-            temp.write_text(json.dumps({"world_size": distributed.world_size(), **self.test_counts}, indent=1))
-            os.replace(temp, path)
+            write_atomic(checkpoints.path / "distributed.json",
+                         json.dumps({"world_size": distributed.world_size(), **self.test_counts}, indent=1))
         return outcome
 
 
@@ -165,11 +163,9 @@ class _ReportArchive:
         self.folder = folder
 
     def __call__(self, report: EpochReport) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"epoch-{report.epoch:03d}.pt"
-        torch.save({"epoch": report.epoch, "logs": dict(report.logs), "proteins": list(report.embedding.proteins),
-                    "vectors": torch.from_numpy(report.embedding.vectors).half()}, path.with_suffix(".tmp"))
-        path.with_suffix(".tmp").replace(path)
+        saved = {"epoch": report.epoch, "logs": dict(report.logs), "proteins": list(report.embedding.proteins),
+                 "vectors": torch.from_numpy(report.embedding.vectors).half()}
+        write_atomic(self.folder / f"epoch-{report.epoch:03d}.pt", write=lambda temp: torch.save(saved, temp))
 
     def replay(self, on_epoch) -> None:
         for path in sorted(self.folder.glob("epoch-*.pt")):

@@ -12,12 +12,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import api
-from .. import standards as standards_mod
+from .. import api, standards as standards_mod
 from ..results import METRIC_TITLES
-from ..verdicts import compare_tables, write_terms
-from ..verdicts.compare import AMI_RESAMPLES, METRICS
+from ..verdicts import write_terms
 from ..verdicts.bootstrap import DEFAULT_RESAMPLES
+from ..verdicts.compare import AMI_RESAMPLES, METRICS
 from . import common
 
 VERDICT_STYLE = {"A better": "bold green", "B better": "bold red", "no evidence": "dim"}
@@ -92,13 +91,9 @@ def compare_cmd(
 ) -> None:
     """Compare two tables on the proteins both cover: A - B of mAP, AMI and F0.5 per tier, with paired p."""
     st = _standards(standards, standards_dir)
-    tables = [api.read(path, st) for path in (a, b)]
-    for path, table in zip((a, b), tables):
-        for line in table.warnings:
-            common.warn(f"{path}: {line}")
     with common.progress_bar(enabled=not as_json) as progress:
-        result = compare_tables(*tables, st, tiers=tier, resamples=resamples, ami_resamples=ami_resamples,
-                                seed=seed, progress=progress)
+        result = api.compare(a, b, st, tiers=tier, resamples=resamples, ami_resamples=ami_resamples, seed=seed,
+                             progress=progress, warn=lambda line: common.warn(line)).record
     if terms is not None:
         write_terms(terms, result)
     if as_json:

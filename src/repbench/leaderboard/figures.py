@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from ..files import write_atomic
 
 # Bump PLOT_VERSION when a picture in plots.py changes, TSNE_KEY when plots.TSNE_PARAMS change. Kept here, not in
 # plots.py, so that a warm build never imports matplotlib.
@@ -73,11 +74,7 @@ def _figure_path(cache: Path, kind: str, key: str) -> Path:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    write_atomic(path, data)  # the project's one atomic write (repbench.files)
 
 
 def _missing_note(job: FigureJob) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import standards as standards_module
+from ..files import file_sha256
 from ..results import SCHEMA, write_json_atomic
 from ..standards import TIERS
 
@@ -59,7 +60,7 @@ def write_embedding(path: Path, orfs: list[str], vectors: np.ndarray) -> str:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
     pq.write_table(pa.table({"protein": pa.array(orfs, pa.string()), "embedding": column}), path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_sha256(path)
 
 
 def clustered_vectors(rng: np.random.Generator, orfs: list[str], dimension: int, skill: float) -> np.ndarray:

@@ -6,13 +6,13 @@ checkpoint never runs code from the file.
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import torch
 
 from ..errors import RepbenchError
+from ..files import write_atomic
 
 FORMAT = 1
 _NAME = re.compile(r"epoch-(\d{3,})\.pt$")
@@ -33,11 +33,8 @@ class CheckpointDir:
 
     def save(self, epoch: int, state: dict) -> Path:
         """Write ``state`` as the checkpoint of ``epoch`` (temp name, then rename), then drop older ones."""
-        self.path.mkdir(parents=True, exist_ok=True)
         final = self.path_of(epoch)
-        temp = final.with_name(final.name + f".tmp-{os.getpid()}")
-        torch.save({"format": FORMAT, "epoch": epoch, **state}, temp)
-        os.replace(temp, final)
+        write_atomic(final, write=lambda temp: torch.save({"format": FORMAT, "epoch": epoch, **state}, temp))
         for old in self.epochs():
             if old < epoch:
                 self.path_of(old).unlink(missing_ok=True)
