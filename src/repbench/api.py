@@ -54,10 +54,16 @@ def standards(version: str | None = None, root: str | Path | None = None) -> "St
     return standards_mod.load() if version is None else standards_mod.load(version)
 
 
-def _standards(value: "str | Standards | None") -> "Standards":
+def _standards(value: "str | Standards | None", table: Any = None) -> "Standards":
+    """Loaded standards, a set's name, or None: for a file, the set its metadata names, else yeast-v1."""
     from .standards import Standards
+    from .table import standards_for
 
-    return value if isinstance(value, Standards) else standards(value)
+    if isinstance(value, Standards):
+        return value
+    if value is None and isinstance(table, (str, Path)):
+        return standards_for(table)
+    return standards(value)
 
 
 def embedders() -> dict[str, "EmbedderInfo"]:
@@ -122,7 +128,7 @@ def _read(table: Any, standards: "str | Standards | None", ids: Sequence[str] | 
           limits: "Limits | None") -> "ProteinTable":
     from . import table as table_mod
 
-    st = _standards(standards)
+    st = _standards(standards, table)
     if isinstance(table, (str, Path)):
         if ids is not None:
             raise RepbenchError("bad-input", "ids= goes with an array of vectors, not with a file")
@@ -228,7 +234,7 @@ def evaluate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
     """
     from . import evaluator
 
-    st = _standards(standards)
+    st = _standards(standards, table)
     chosen = evaluator.check_tiers(tiers, st)  # an unknown tier is a usage error before any reading
     read_table = read(table, st, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
     notes = read_table.warnings
@@ -242,9 +248,10 @@ def validate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
     """The checks of :func:`evaluate` without scoring: the report ``repbench validate --json`` prints."""
     from .results import ID_PREVIEW
 
-    checked = read(table, standards, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
+    st = _standards(standards, table)
+    checked = read(table, st, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
     return {
-        "ok": True, "path": str(checked.path), "rows": checked.rows, "proteins": len(checked.proteins),
+        "ok": True, "path": str(checked.path), "standards": st.version, "rows": checked.rows, "proteins": len(checked.proteins),
         "dimension": checked.dimension, "n_unknown": len(checked.unknown), "n_ambiguous": len(checked.ambiguous),
         "unknown_ids": checked.unknown[:ID_PREVIEW], "ambiguous_ids": checked.ambiguous[:ID_PREVIEW],
         "merged": checked.merged, "metadata": checked.metadata, "warnings": checked.warnings,
@@ -264,7 +271,7 @@ def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers
 
     from . import evaluator, verdicts
 
-    st = _standards(standards)
+    st = _standards(standards, table)
     chosen = evaluator.check_tiers(tiers, st)
     table_a, table_b = (read(t, st, duplicates=duplicates, warn=warn) for t in (a, b))
     aps_a, aps_b = verdicts.query_aps(table_a, st, chosen), verdicts.query_aps(table_b, st, chosen)

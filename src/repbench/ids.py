@@ -1,8 +1,13 @@
-"""Protein names -> systematic ORF names (YAL001C), with the frozen identifier map of the standards.
+"""Protein names -> canonical protein ids, with the frozen identifier map of a standard set.
+
+yeast-v1: systematic ORF names (YAL001C); human-v1: NCBI Gene (Entrez) ids (docs/standards.md). Each
+standard set's manifest names its map's id column and the precedence of its name kinds; yeast-v1's is
+``systematic``, then ``standard`` gene name, then ``alias``; human-v1's ``entrez``, ``ensembl``, ``uniprot``,
+``symbol``.
 
 Matching is case-insensitive and URL-decoded names (``ADE5%2C7``) are decoded first. A name is looked up
-by precedence: a systematic name, then a standard gene name, then an alias. If the first level at which
-the name is found points at two or more ORFs, the name is ambiguous and resolves to nothing.
+by precedence: the first kind (level) at which the name is found decides. If that level points at two or
+more proteins, the name is ambiguous and resolves to nothing.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Iterable
 
 import pandas as pd
 
+#: yeast-v1's name kinds, highest precedence first
 _PRECEDENCE = ("systematic", "standard", "alias")
 
 
@@ -29,12 +35,14 @@ class Resolution:
 
 
 class IdMap:
-    def __init__(self, table: pd.DataFrame):
+    """table: rows (name, <column>, kind); precedence: the kinds, highest first."""
+
+    def __init__(self, table: pd.DataFrame, precedence: tuple[str, ...] = _PRECEDENCE, column: str = "orf"):
         lookup: dict[str, str | None] = {}
-        for kind in reversed(_PRECEDENCE):  # higher precedence written last, overriding
-            sub = table.loc[table["kind"] == kind, ["name", "orf"]].drop_duplicates()
-            n_orfs = sub.groupby("name")["orf"].transform("size").to_numpy()
-            lookup.update(zip(sub["name"], [o if n == 1 else None for o, n in zip(sub["orf"], n_orfs)]))
+        for kind in reversed(precedence):  # higher precedence written last, overriding
+            sub = table.loc[table["kind"] == kind, ["name", column]].drop_duplicates()
+            n_orfs = sub.groupby("name")[column].transform("size").to_numpy()
+            lookup.update(zip(sub["name"], [o if n == 1 else None for o, n in zip(sub[column], n_orfs)]))
         self._lookup = lookup
 
     def resolve_one(self, name: str) -> str | None:
