@@ -44,8 +44,8 @@ DuplicatesOpt = Annotated[Duplicates, typer.Option(
     "--duplicates", help="Rows whose names map to one ORF (an old gene name and its ORF): refuse the table, keep "
     "the first row, or average them.")]
 StandardsOpt = Annotated[Optional[str], typer.Option(
-    "--standards", "-s", help="Standard set: yeast-v1 or human-v1 (`repbench standards` lists them) [default: the "
-    "one the table's metadata names, else yeast-v1].")]
+    "--standards", "-s", help="Standard set: yeast-v1 or human-v1, as `repbench standards` lists them (default: the "
+    "one the table's metadata names, else yeast-v1).")]
 StandardsDirOpt = Annotated[Optional[Path], typer.Option(
     "--standards-dir", help="Development override: other standards (results are stamped unofficial).")]
 
@@ -210,7 +210,7 @@ def standards_info(st: "standards_mod.Standards") -> dict:
 
 @common.command
 def standards_cmd(
-    version: Annotated[Optional[str], typer.Argument(help="One standard set [default: every shipped set].")] = None,
+    version: Annotated[Optional[str], typer.Argument(help="One standard set (default: every shipped set).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The frozen standard sets: tiers, sizes, version, sha256, sources and licences."""
