@@ -55,13 +55,14 @@ def standards(version: str | None = None, root: str | Path | None = None) -> "St
 
 
 def _standards(value: "str | Standards | None", table: Any = None) -> "Standards":
-    """Loaded standards, a set's name, or None: for a file, the set its metadata names, else yeast-v1."""
+    """Loaded standards, a set's name, or None: for an existing file, the set its metadata names, else yeast-v1
+    (a missing file is reported when it is read, after the tiers are checked)."""
     from .standards import Standards
     from .table import standards_for
 
     if isinstance(value, Standards):
         return value
-    if value is None and isinstance(table, (str, Path)):
+    if value is None and isinstance(table, (str, Path)) and Path(table).is_file():
         return standards_for(table)
     return standards(value)
 
@@ -271,7 +272,7 @@ def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers
 
     from . import evaluator, verdicts
 
-    st = _standards(standards, table)
+    st = _standards(standards, a)
     chosen = evaluator.check_tiers(tiers, st)
     table_a, table_b = (read(t, st, duplicates=duplicates, warn=warn) for t in (a, b))
     aps_a, aps_b = verdicts.query_aps(table_a, st, chosen), verdicts.query_aps(table_b, st, chosen)
