@@ -67,6 +67,11 @@ EXCLUDED_EVIDENCE = frozenset({"IEA", "ND"})
 PROPAGATE_OVER = frozenset({"isa", "part of"})
 ROOTS = {"go_cc": "GO:0005575", "go_bp": "GO:0008150"}
 ID_KINDS = ("entrez", "ensembl", "uniprot", "symbol")
+#: rewrites of a name the map does not know (repbench.ids.IdMap): an Ensembl version, a UniProt isoform
+ID_FALLBACKS = (
+    (r"(ENSG[0-9]{11})\.[0-9]+", r"\1"),
+    (r"([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9](?:[A-Z][A-Z0-9]{2}[0-9]){1,2})-[0-9]+", r"\1"),
+)
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -327,6 +332,7 @@ def build(src: Path, out: Path) -> dict:
             "id": "NCBI Gene (Entrez) id of a protein-coding gene",
             "column": "protein",
             "precedence": list(ID_KINDS),
+            "fallbacks": [list(f) for f in ID_FALLBACKS],
         },
         "reference_proteome": {"source": "NCBI Gene protein-coding genes (org.Hs.eg.db 3.16.0, 2022-09)",
                                "proteins": len(reference)},

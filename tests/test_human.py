@@ -64,12 +64,13 @@ def test_yeast_v1_keeps_its_tiers_and_order():
 
 
 def test_every_id_kind_maps_to_the_ncbi_gene_id(human):
-    names = ["ENSG00000141510", "P04637", "TP53", TP53, "tp53", "ensg00000141510"]
+    names = ["ENSG00000141510", "P04637", "TP53", TP53, "tp53", "ensg00000141510", "ENSG00000141510.17", "P04637-2"]
     assert human.idmap.resolve(names).orfs == [TP53] * len(names)
     # an Ensembl id that NCBI maps to two protein-coding genes is ambiguous: dropped, reported
-    resolution = human.idmap.resolve(["ENSG00000145736", "NOT-A-GENE"])
-    assert resolution.orfs == [None, None]
-    assert resolution.ambiguous == ["ENSG00000145736"] and resolution.unknown == ["NOT-A-GENE"]
+    resolution = human.idmap.resolve(["ENSG00000145736", "NOT-A-GENE", "TP53-2", "ENSG00000141510.X"])
+    assert resolution.orfs == [None] * 4  # the fallbacks rewrite only versioned Ensembl ids and UniProt isoforms
+    assert resolution.ambiguous == ["ENSG00000145736"]
+    assert resolution.unknown == ["NOT-A-GENE", "TP53-2", "ENSG00000141510.X"]
 
 
 def test_precedence_follows_the_order_the_standard_set_gives():

@@ -11,6 +11,7 @@ more proteins, the name is ambiguous and resolves to nothing.
 """
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Iterable
@@ -35,9 +36,14 @@ class Resolution:
 
 
 class IdMap:
-    """table: rows (name, <column>, kind); precedence: the kinds, highest first."""
+    """table: rows (name, <column>, kind); precedence: the kinds, highest first; fallbacks: (pattern,
+    replacement) regular-expression rewrites tried in order on a (normalised) name the map does not know, e.g.
+    human-v1's ``ENSG00000141510.17`` -> ``ENSG00000141510`` (Ensembl version) and ``P04637-2`` -> ``P04637``
+    (UniProt isoform); the first rewrite that matches the whole name and is known is used."""
 
-    def __init__(self, table: pd.DataFrame, precedence: tuple[str, ...] = _PRECEDENCE, column: str = "orf"):
+    def __init__(self, table: pd.DataFrame, precedence: tuple[str, ...] = _PRECEDENCE, column: str = "orf",
+                 fallbacks: tuple[tuple[str, str], ...] = ()):
+        self._fallbacks = [(re.compile(pattern), replacement) for pattern, replacement in fallbacks]
         lookup: dict[str, str | None] = {}
         for kind in reversed(precedence):  # higher precedence written last, overriding
             sub = table.loc[table["kind"] == kind, ["name", column]].drop_duplicates()
@@ -45,11 +51,19 @@ class IdMap:
             lookup.update(zip(sub["name"], [o if n == 1 else None for o, n in zip(sub[column], n_orfs)]))
         self._lookup = lookup
 
+    def _key(self, name: str) -> str:
+        key = normalise(name)
+        if key not in self._lookup:
+            for pattern, replacement in self._fallbacks:
+                if pattern.fullmatch(key) and (rewritten := pattern.sub(replacement, key)) in self._lookup:
+                    return rewritten
+        return key
+
     def resolve_one(self, name: str) -> str | None:
-        return self._lookup.get(normalise(name))
+        return self._lookup.get(self._key(name))
 
     def is_ambiguous(self, name: str) -> bool:
-        key = normalise(name)
+        key = self._key(name)
         return key in self._lookup and self._lookup[key] is None
 
     def resolve(self, names: Iterable[str]) -> Resolution:
@@ -57,7 +71,7 @@ class IdMap:
         unknown: list[str] = []
         ambiguous: list[str] = []
         for name in names:
-            key = normalise(name)
+            key = self._key(name)
             if key not in self._lookup:
                 unknown.append(str(name))
                 orfs.append(None)

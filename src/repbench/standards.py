@@ -88,7 +88,8 @@ class Standards:
     def idmap(self) -> IdMap:
         spec = self.manifest.get("idmap", LEGACY_IDMAP)
         table = pd.read_csv(self.root / "idmap.tsv", sep="\t", dtype=str, keep_default_na=False)
-        return IdMap(table, precedence=tuple(spec["precedence"]), column=spec["column"])
+        fallbacks = tuple((pattern, replacement) for pattern, replacement in spec.get("fallbacks", ()))
+        return IdMap(table, precedence=tuple(spec["precedence"]), column=spec["column"], fallbacks=fallbacks)
 
     @property
     def tier_order(self) -> list[str]:
