@@ -63,9 +63,9 @@ def filter_sizes(groups: dict[str, set[str]], lo: int, hi: int) -> dict[str, set
     return {g: members for g, members in groups.items() if lo <= len(members) <= hi}
 
 
-def write_tier(path: Path, groups: dict[str, set[str]], names: dict[str, str]) -> None:
+def write_tier(path: Path, groups: dict[str, set[str]], names: dict[str, str], column: str = "orf") -> None:
     with open(path, "w", newline="") as handle:
-        handle.write("group_id\tgroup_name\torf\n")
+        handle.write(f"group_id\tgroup_name\t{column}\n")
         for gid in sorted(groups):
             name = names.get(gid, gid).replace("\t", " ")
             for orf in sorted(groups[gid]):

@@ -54,10 +54,17 @@ def standards(version: str | None = None, root: str | Path | None = None) -> "St
     return standards_mod.load() if version is None else standards_mod.load(version)
 
 
-def _standards(value: "str | Standards | None") -> "Standards":
+def _standards(value: "str | Standards | None", table: Any = None) -> "Standards":
+    """Loaded standards, a set's name, or None: for an existing file, the set its metadata names, else yeast-v1
+    (a missing file is reported when it is read, after the tiers are checked)."""
     from .standards import Standards
+    from .table import standards_for
 
-    return value if isinstance(value, Standards) else standards(value)
+    if isinstance(value, Standards):
+        return value
+    if value is None and isinstance(table, (str, Path)) and Path(table).is_file():
+        return standards_for(table)
+    return standards(value)
 
 
 def embedders() -> dict[str, "EmbedderInfo"]:
@@ -122,7 +129,7 @@ def _read(table: Any, standards: "str | Standards | None", ids: Sequence[str] | 
           limits: "Limits | None") -> "ProteinTable":
     from . import table as table_mod
 
-    st = _standards(standards)
+    st = _standards(standards, table)
     if isinstance(table, (str, Path)):
         if ids is not None:
             raise RepbenchError("bad-input", "ids= goes with an array of vectors, not with a file")
@@ -228,7 +235,7 @@ def evaluate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
     """
     from . import evaluator
 
-    st = _standards(standards)
+    st = _standards(standards, table)
     chosen = evaluator.check_tiers(tiers, st)  # an unknown tier is a usage error before any reading
     read_table = read(table, st, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
     notes = read_table.warnings
@@ -242,9 +249,10 @@ def validate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
     """The checks of :func:`evaluate` without scoring: the report ``repbench validate --json`` prints."""
     from .results import ID_PREVIEW
 
-    checked = read(table, standards, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
+    st = _standards(standards, table)
+    checked = read(table, st, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
     return {
-        "ok": True, "path": str(checked.path), "rows": checked.rows, "proteins": len(checked.proteins),
+        "ok": True, "path": str(checked.path), "standards": st.version, "rows": checked.rows, "proteins": len(checked.proteins),
         "dimension": checked.dimension, "n_unknown": len(checked.unknown), "n_ambiguous": len(checked.ambiguous),
         "unknown_ids": checked.unknown[:ID_PREVIEW], "ambiguous_ids": checked.ambiguous[:ID_PREVIEW],
         "merged": checked.merged, "metadata": checked.metadata, "warnings": checked.warnings,
@@ -293,8 +301,8 @@ def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers
     from . import evaluator, verdicts
     from .verdicts.compare import AMI_RESAMPLES
 
-    st = _standards(standards)
-    chosen = evaluator.check_tiers(tiers, st)  # before reading either table
+    st = _standards(standards, a)
+    chosen = evaluator.check_tiers(tiers, st)
     table_a, table_b = (read(t, st, duplicates=duplicates, warn=warn) for t in (a, b))
     record = verdicts.compare_tables(table_a, table_b, st, tiers=chosen, resamples=resamples,
                                      ami_resamples=min(resamples, AMI_RESAMPLES) if ami_resamples is None

@@ -12,6 +12,7 @@ import math
 from typing import Callable, Iterable
 
 import numpy as np
+from scipy import sparse
 from scipy.spatial.distance import squareform
 
 from . import EVALUATOR_VERSION
@@ -25,15 +26,18 @@ from .metrics.group_ap import group_map, query_group_ap
 from .metrics.query_significance import fraction_retrieved, positives_per_query, query_p_values
 from .metrics.multiple_testing import benjamini_hochberg
 from .metrics.query_ap import MAX_BLOCK_ROWS, bootstrap_interval, query_average_precision
-from .standards import TIERS, Standards, Tier
+from .standards import Standards, Tier
 from .table import ProteinTable
 
 AMI_DRAWS = 10
 AMI_THRESHOLDS = 100
 BOOTSTRAP_RESAMPLES = 1000
 
-#: keep all pairwise dot products in one matrix while it takes at most this much memory
-FULL_MATRIX_BYTES = 1 << 30
+#: keep all pairwise dot products in one int64 matrix while it takes at most this much memory: 4 GiB holds
+#: 23,000 evaluated proteins and leaves room for the pair arrays within a 6 GB process
+FULL_MATRIX_BYTES = 4 << 30
+#: rows of the product computed per matrix product when filling the full matrix
+FILL_BLOCK_ROWS = 2048
 
 Progress = Callable[[str], None]
 
@@ -41,32 +45,53 @@ Progress = Callable[[str], None]
 class DotProducts:
     """Exact integer dot products between the fixed-point vectors of the evaluated proteins.
 
-    Computed once as a full int64 matrix (shared by all tiers and the AMI draws) while that fits in
-    ``FULL_MATRIX_BYTES``; for larger tables, block by block on demand so memory stays bounded.
+    While the full matrix fits in ``full_matrix_bytes`` it is computed once, in row blocks (exact integers
+    below 2**53 in float64, whatever the summation order) into one preallocated int64 array, so there is never
+    a second full-size copy, and shared by all tiers and the AMI draws: a tier's view (``restrict``) keeps
+    only its row indices, and each block of rows is gathered when asked for, so no tier copies the matrix.
+    For larger tables the products are recomputed block by block on demand so memory stays bounded.
+    Either way ``rows`` and ``among`` return int64 values, identical bit for bit.
     """
 
     def __init__(self, fixed: np.ndarray, full_matrix_bytes: int = FULL_MATRIX_BYTES):
         self.fixed = fixed
+        self.idx: np.ndarray | None = None  # rows of ``full`` this view stands for (None: all, in order)
         n = fixed.shape[0]
-        self.full = (fixed @ fixed.T).astype(np.int64) if n * n * 8 <= full_matrix_bytes else None
+        self.full: np.ndarray | None = None
+        if n * n * 8 <= full_matrix_bytes:
+            self.full = np.empty((n, n), dtype=np.int64)
+            for start in range(0, n, FILL_BLOCK_ROWS):
+                self.full[start : start + FILL_BLOCK_ROWS] = fixed[start : start + FILL_BLOCK_ROWS] @ fixed.T
 
     def restrict(self, idx: np.ndarray) -> "DotProducts":
-        """The same products for the proteins idx only (one gather, then blocks are plain slices)."""
+        """The same products for the proteins idx only (no copy of the full matrix: an index view)."""
         sub = DotProducts.__new__(DotProducts)
-        sub.fixed = self.fixed[idx]
-        sub.full = self.full[idx][:, idx] if self.full is not None else None
+        sub.full = self.full
+        if self.full is not None:
+            sub.fixed = self.fixed
+            sub.idx = idx if self.idx is None else self.idx[idx]
+        else:
+            sub.fixed = self.fixed[idx]
+            sub.idx = None
         return sub
+
+    def _gather(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """int64 (len(rows), len(columns)) straight from the full matrix (np.ix_: no intermediate copy)."""
+        return self.full[np.ix_(rows, columns)]
 
     def rows(self, start: int, stop: int) -> np.ndarray:
         """int64 (stop - start, n): products of rows start..stop-1 with every row."""
         if self.full is not None:
-            return self.full[start:stop]
+            if self.idx is None:
+                return self.full[start:stop]
+            return self._gather(self.idx[start:stop], self.idx)
         return (self.fixed[start:stop] @ self.fixed.T).astype(np.int64)
 
     def among(self, idx: np.ndarray) -> np.ndarray:
         """int64 (len(idx), len(idx))."""
         if self.full is not None:
-            return self.full[idx][:, idx]
+            rows = idx if self.idx is None else self.idx[idx]
+            return self._gather(rows, rows)
         return (self.fixed[idx] @ self.fixed[idx].T).astype(np.int64)
 
 
@@ -91,10 +116,14 @@ def _pairwise_scores(dots: DotProducts, membership: np.ndarray) -> tuple[np.ndar
     query_ap = np.empty(n, dtype=np.float64)
     filled = 0
     columns = np.arange(n)
+    # which pairs share a group: one sparse product (its nonzeros are the positive pairs, a few percent), not a
+    # dense (rows x groups x n) product per block, which at 10,000 proteins x 1,700 groups costs more than the rest
+    member = sparse.csr_matrix(membership)
+    co_members = (member @ member.T).tocsr()
     for start in range(0, n, MAX_BLOCK_ROWS):
         stop = min(start + MAX_BLOCK_ROWS, n)
         scores = dots.rows(start, stop)
-        shared = (membership[start:stop] @ membership.T) > 0
+        shared = co_members[start:stop].toarray() > 0
         query_ap[start:stop] = query_average_precision(scores, shared, columns[None, :] == columns[start:stop, None])
         for k, i in enumerate(range(start, stop)):  # the upper triangle, row by row: plain slices
             width = n - i - 1
@@ -185,7 +214,7 @@ def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: b
 
 
 def check_tiers(tiers: Iterable[str] | None, standards: Standards) -> list[str]:
-    chosen = list(tiers) if tiers else [t for t in TIERS if t in standards.tiers]
+    chosen = list(tiers) if tiers else standards.default_tiers
     unknown = [t for t in chosen if t not in standards.tiers]
     if unknown:
         raise UsageError("unknown-tier", f"unknown tier(s) {', '.join(unknown)}; known: {', '.join(standards.tiers)}")

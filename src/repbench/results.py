@@ -19,7 +19,7 @@ from typing import Any
 from . import __version__
 from .errors import RepbenchError
 from .files import current_umask, write_json_atomic  # noqa: F401 (the record's writer)
-from .standards import TIERS
+from .standards import known_tiers
 
 SCHEMA = "repbench.result/1"
 DATASETS = ("synthetic", "real", "unknown")
@@ -276,7 +276,7 @@ class Record(_Block):
             problems.append("coverage: not a number in [0, 1]")
         tiers = {}
         for tier, scores in data["tiers"].items():
-            if tier not in TIERS:
+            if tier not in known_tiers():
                 problems.append(f"tiers.{tier}: unknown tier")
                 continue
             tiers[tier] = TierScores.from_dict(scores, f"tiers.{tier}", problems)

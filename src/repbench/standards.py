@@ -1,8 +1,14 @@
 """The frozen functional standards (tiers of protein groups), checked against their manifest on load.
 
 A standards directory holds ``tiers/<tier>.tsv``, ``idmap.tsv``, ``reference_proteome.txt``, ``NOTICE`` and
-``manifest.json`` (the sha256 of every other file). The shipped ``yeast-v1`` lives in the package
-(``repbench/resources/standards``), so a pip-installed repbench needs no checkout.
+``manifest.json`` (the sha256 of every other file). The shipped sets (``yeast-v1``, ``human-v1``) live in the
+package (``repbench/resources/standards``), so a pip-installed repbench needs no checkout.
+
+Each set says in its manifest which tiers it has (``tiers``), in which order they are shown (``tier_order``),
+which are scored by default (``default_tiers``; an extra tier such as human-v1's non-commercial ``corum`` is
+scored only when asked for) and how its identifier map resolves names (``idmap``: the id column and the
+precedence of name kinds). A manifest without these keys (yeast-v1, frozen before they existed) gets the
+yeast-v1 defaults below, so yeast-v1 behaves exactly as before.
 
 Development override: ``load(root=DIR, official=False)`` or ``REPBENCH_STANDARDS_DIR=DIR`` loads another
 directory without the checksum check; everything computed with it is stamped ``unofficial``.
@@ -18,11 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import RepbenchError
+from .errors import RepbenchError, UsageError
 from .files import file_sha256
 from .ids import IdMap
 
 DEFAULT_VERSION = "yeast-v1"
+#: yeast-v1's tiers in their display order (the default set's; other sets name theirs in their manifest)
 TIERS = ("go_cc", "go_bp", "kegg", "complex")
 TIER_TITLES = {
     "go_cc": "GO cellular component (slim)",
@@ -30,10 +37,28 @@ TIER_TITLES = {
     "kegg": "KEGG pathways",
     "complex": "Protein complexes (Complex Portal)",
 }
+#: how yeast-v1's idmap.tsv resolves (its manifest predates the ``idmap`` key)
+LEGACY_IDMAP = {"column": "orf", "precedence": ["systematic", "standard", "alias"]}
 
 
 def shipped_dir(version: str = DEFAULT_VERSION) -> Path:
     return Path(str(resources.files("repbench") / "resources" / "standards" / version))
+
+
+def shipped_versions() -> list[str]:
+    """The standard sets shipped in the package, sorted (e.g. ['human-v1', 'yeast-v1'])."""
+    base = Path(str(resources.files("repbench") / "resources" / "standards"))
+    return sorted(p.name for p in base.iterdir() if (p / "manifest.json").is_file())
+
+
+@lru_cache(maxsize=1)
+def known_tiers() -> tuple[str, ...]:
+    """Every tier name of every shipped standard set (yeast-v1's first): what a result record may hold."""
+    names = list(TIERS)
+    for version in shipped_versions():
+        manifest = json.loads((shipped_dir(version) / "manifest.json").read_text())
+        names += [t for t in manifest.get("tier_order", sorted(manifest.get("tiers", {}))) if t not in names]
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -61,7 +86,25 @@ class Standards:
 
     @cached_property
     def idmap(self) -> IdMap:
-        return IdMap(pd.read_csv(self.root / "idmap.tsv", sep="\t", dtype=str, keep_default_na=False))
+        spec = self.manifest.get("idmap", LEGACY_IDMAP)
+        table = pd.read_csv(self.root / "idmap.tsv", sep="\t", dtype=str, keep_default_na=False)
+        fallbacks = tuple((pattern, replacement) for pattern, replacement in spec.get("fallbacks", ()))
+        return IdMap(table, precedence=tuple(spec["precedence"]), column=spec["column"], fallbacks=fallbacks)
+
+    @property
+    def tier_order(self) -> list[str]:
+        """This set's tiers in display order (the manifest's ``tier_order``; yeast-v1: ``TIERS``)."""
+        order = list(self.manifest.get("tier_order", TIERS))
+        return [t for t in order if t in self.tiers] + sorted(t for t in self.tiers if t not in order)
+
+    @property
+    def default_tiers(self) -> list[str]:
+        """The tiers scored when none are named: all but those the manifest marks ``default: false``."""
+        info = self.manifest.get("tiers", {})
+        return [t for t in self.tier_order if info.get(t, {}).get("default", True)]
+
+    def title(self, tier: str) -> str:
+        return self.manifest.get("tiers", {}).get(tier, {}).get("title") or TIER_TITLES.get(tier, tier)
 
     @property
     def notice(self) -> str:
@@ -91,15 +134,22 @@ def _check_manifest(root: Path, manifest: dict) -> None:
 
 
 def _read_tier(path: Path, name: str) -> Tier:
+    """group_id, group_name and the member column (``orf`` in yeast-v1, ``protein`` in later sets)."""
     frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    groups = {gid: tuple(sorted(sub["orf"])) for gid, sub in frame.groupby("group_id", sort=True)}
+    member = frame.columns[2]
+    groups = {gid: tuple(sorted(sub[member])) for gid, sub in frame.groupby("group_id", sort=True)}
     names = dict(zip(frame["group_id"], frame["group_name"]))
     return Tier(name, groups, names)
 
 
-def load(version: str = DEFAULT_VERSION, root: str | Path | None = None, official: bool | None = None) -> Standards:
-    """Load and verify a standards directory (the shipped one by default; verified once per process)."""
+def load(version: str | None = None, root: str | Path | None = None, official: bool | None = None) -> Standards:
+    """Load and verify a standards directory (a shipped set, yeast-v1 by default; verified once per process)."""
+    version = version or DEFAULT_VERSION
     override = root or os.environ.get("REPBENCH_STANDARDS_DIR")
+    if not override and version not in shipped_versions():
+        raise UsageError(
+            "unknown-standards", f"unknown standard set {version!r}; shipped: {', '.join(shipped_versions())}"
+        )
     if not override and official is not False:
         return _load_shipped(version)
     return _load(version, override, official)
@@ -120,7 +170,8 @@ def _load(version: str, override: str | Path | None, official: bool | None) -> S
     manifest = json.loads(manifest_path.read_text())
     if official:
         _check_manifest(root, manifest)
-    tiers = {t: _read_tier(root / "tiers" / f"{t}.tsv", t) for t in TIERS if (root / "tiers" / f"{t}.tsv").is_file()}
+    names = manifest.get("tier_order") or [t for t in TIERS if t in manifest.get("tiers", {})] or list(TIERS)
+    tiers = {t: _read_tier(root / "tiers" / f"{t}.tsv", t) for t in names if (root / "tiers" / f"{t}.tsv").is_file()}
     reference = tuple(line.strip() for line in (root / "reference_proteome.txt").read_text().splitlines() if line.strip())
     return Standards(
         version=manifest.get("version", version) + ("" if official else "+unofficial"),

@@ -6,9 +6,11 @@ Accepted layouts (docs/table-format.md):
 - a string column ``protein`` and one or more numeric feature columns (``DataFrame.to_parquet`` of a frame
   indexed by ``protein`` stores the index as that column).
 
-Optional key-value metadata ``repbench`` (a JSON object: embedder, version, dataset, params) is carried into
-the result. ``read_table`` checks everything in docs/table-format.md and maps names to systematic ORFs; unknown and
-ambiguous names are dropped with a warning. Nothing here writes anything except ``write_table``, which writes
+Optional key-value metadata ``repbench`` (a JSON object: embedder, version, dataset, params, standards) is carried
+into the result; its ``standards`` names the standard set the table is meant for (``standards_for``). ``read_table``
+checks everything in docs/table-format.md and maps names to the set's canonical ids (yeast: systematic ORFs; human:
+NCBI Gene ids); unknown and ambiguous names are dropped with a warning, and a table whose ids belong to another
+shipped set is refused with ``wrong-standards``, naming that set. Nothing here writes anything except ``write_table``, which writes
 atomically.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import standards as standards_mod
 from .errors import RepbenchError, UsageError
 from .files import file_sha256, write_atomic
 from .standards import Standards
@@ -41,7 +44,7 @@ class Limits:
 
 @dataclass
 class ProteinTable:
-    """A validated table. ``vectors[i]`` (float64) belongs to ``proteins[i]`` (a systematic ORF)."""
+    """A validated table. ``vectors[i]`` (float64) belongs to ``proteins[i]`` (a canonical id of the standards)."""
 
     path: Path
     sha256: str
@@ -121,6 +124,36 @@ def _metadata(parquet: pq.ParquetFile, path: Path) -> dict:
     if not isinstance(meta, dict):
         raise RepbenchError("bad-metadata", "Parquet metadata 'repbench' must be a JSON object", path=path)
     return meta
+
+
+def standards_for(path: str | Path, requested: str | Standards | None = None) -> Standards:
+    """The standard set to read a table with: the one asked for, else the one its metadata names, else yeast-v1."""
+    if isinstance(requested, Standards):
+        return requested
+    if requested is None:
+        named = _metadata(_open(Path(path)), Path(path)).get("standards")
+        if named is not None and not isinstance(named, str):
+            raise RepbenchError("bad-metadata", "Parquet metadata 'repbench': 'standards' must be a string", path=path)
+        requested = named
+    return standards_mod.load(requested)
+
+
+def _check_standard_set(ids: list[str], resolved: int, standards: Standards, path: Path) -> None:
+    """Refuse a table whose ids are mostly another shipped set's (a human table against yeast-v1, or the reverse)."""
+    if 2 * resolved >= len(ids):
+        return
+    here = standards.version.removesuffix("+unofficial")
+    for version in standards_mod.shipped_versions():
+        if version == here:
+            continue
+        there = sum(o is not None for o in standards_mod.load(version).idmap.resolve(ids).orfs)
+        if there > 2 * resolved and 2 * there >= len(ids):
+            raise RepbenchError(
+                "wrong-standards",
+                f"{there} of {len(ids)} protein ids are {version} ids but only {resolved} are {here} ids: evaluate it "
+                f"with --standards {version} (or name it in the table's metadata as \"standards\": \"{version}\")",
+                path=path,
+            )
 
 
 def _is_number(kind: pa.DataType) -> bool:
@@ -283,6 +316,7 @@ def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, lim
             repeated.setdefault(orf, [first_row[orf]]).append(i)
         else:
             first_row[orf] = i
+    _check_standard_set(ids, len(first_row), standards, path)
     merged = [f"{' + '.join(repr(ids[i]) for i in rows)} -> {orf}" for orf, rows in repeated.items()]
     if repeated and duplicates == "error":
         described = [f"{i} ({ids[i]!r} -> {orf}, same as row {rows[0]} ({ids[rows[0]]!r}))"
@@ -297,7 +331,8 @@ def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, lim
     if keep.size < limits.min_proteins:
         raise RepbenchError(
             "too-few-proteins",
-            f"only {keep.size} proteins are left after mapping ids to yeast ORFs (at least {limits.min_proteins} needed)",
+            f"only {keep.size} proteins are left after mapping ids to {standards.version} proteins "
+            f"(at least {limits.min_proteins} needed)",
             rows=[repr(x) for x in resolution.unknown[:5]], path=path,
         )
     return {"proteins": list(first_row), "vectors": vectors[keep], "unknown": resolution.unknown,

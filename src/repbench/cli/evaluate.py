@@ -43,6 +43,9 @@ MaxDimsOpt = Annotated[int, typer.Option("--max-dims", help="Refuse tables with 
 DuplicatesOpt = Annotated[Duplicates, typer.Option(
     "--duplicates", help="Rows whose names map to one ORF (an old gene name and its ORF): refuse the table, keep "
     "the first row, or average them.")]
+StandardsOpt = Annotated[Optional[str], typer.Option(
+    "--standards", "-s", help="Standard set: yeast-v1 or human-v1, as `repbench standards` lists them (default: the "
+    "one the table's metadata names, else yeast-v1).")]
 StandardsDirOpt = Annotated[Optional[Path], typer.Option(
     "--standards-dir", help="Development override: other standards (results are stamped unofficial).")]
 
@@ -91,8 +94,9 @@ def print_scores(result: dict) -> None:
     common.out.print(render_scores(result))
 
 
-def _standards(standards_dir: Optional[Path]):
-    return standards_mod.load(root=standards_dir) if standards_dir else standards_mod.load()
+def _standards(standards_dir: Optional[Path], name: Optional[str] = None):
+    """The loaded override, or the set's name (None: the API takes the one the table's metadata names)."""
+    return standards_mod.load(name, root=standards_dir) if standards_dir else name
 
 
 @common.command
@@ -103,11 +107,12 @@ def evaluate_cmd(
     duplicates: DuplicatesOpt = Duplicates.error,
     max_proteins: MaxProteinsOpt = 50_000,
     max_dims: MaxDimsOpt = 16_384,
+    standards: StandardsOpt = None,
     standards_dir: StandardsDirOpt = None,
 ) -> None:
     """Score a protein table on the frozen tiers: AMI, mAP and F0.5 per tier, with chance levels."""
     with common.progress_bar(enabled=not as_json) as progress:
-        result = api.evaluate(file, _standards(standards_dir), tiers=tier, duplicates=duplicates.value,
+        result = api.evaluate(file, _standards(standards_dir, standards), tiers=tier, duplicates=duplicates.value,
                               limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims), progress=progress,
                               warn=lambda line: common.warn(f"{file}: {line}"))
     if as_json:
@@ -123,15 +128,17 @@ def validate_cmd(
     duplicates: DuplicatesOpt = Duplicates.error,
     max_proteins: MaxProteinsOpt = 50_000,
     max_dims: MaxDimsOpt = 16_384,
+    standards: StandardsOpt = None,
 ) -> None:
     """Check a protein table without scoring it."""
-    report = api.validate(file, duplicates=duplicates.value,
+    report = api.validate(file, standards, duplicates=duplicates.value,
                           limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims),
                           warn=lambda line: common.warn(f"{file}: {line}"))
     if as_json:
         common.print_json(report)
     else:
-        common.out.print(f"[green]ok[/] {escape(str(file))}: {report['proteins']} proteins x {report['dimension']} dims")
+        common.out.print(f"[green]ok[/] {escape(str(file))}: {report['proteins']} proteins x {report['dimension']} dims "
+                         f"({escape(report['standards'])})")
 
 
 @common.command
@@ -156,14 +163,15 @@ def submit_cmd(
     duplicates: DuplicatesOpt = Duplicates.error,
     max_proteins: MaxProteinsOpt = 50_000,
     max_dims: MaxDimsOpt = 16_384,
+    standards: StandardsOpt = None,
 ) -> None:
     """Validate, evaluate and write a leaderboard record (atomically) to <submissions>/<slug>.json."""
     with common.progress_bar(enabled=not as_json) as progress:
         done = submit_table(file, name, description, to=to, dataset=None if dataset is None else dataset.value,
                             replace=replace, reference=reference, copy_embedding=copy_embedding,
                             trajectory=trajectory, duplicates=duplicates.value,
-                            limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims), progress=progress,
-                            warn=lambda line: common.warn(f"{file}: {line}"))
+                            limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims), standards=standards,
+                            progress=progress, warn=lambda line: common.warn(f"{file}: {line}"))
     if as_json:
         common.print_json({"ok": True, "record": str(done.record_path), "slug": done.slug, "result": done.record})
     else:
@@ -172,39 +180,56 @@ def submit_cmd(
                              + (f" and {escape(done.table_copy.name)}" if done.table_copy else ""))
 
 
-@common.command
-def standards_cmd(as_json: JsonOpt = False) -> None:
-    """The frozen standards: tiers, sizes, version, sha256, sources and licences."""
-    st = api.standards()
-    info = {
+def standards_info(st: "standards_mod.Standards") -> dict:
+    """What `repbench standards` shows of one set."""
+    return {
         "version": st.version,
         "manifest_sha256": st.manifest_sha256,
         "official": st.official,
+        "organism": st.manifest.get("organism", "Saccharomyces cerevisiae"),
         "reference_proteome": len(st.reference_proteome),
+        "reference_source": st.manifest.get("reference_proteome", {}).get("source", ""),
+        "default_tiers": st.default_tiers,
         "tiers": {
             t: {
-                "title": standards_mod.TIER_TITLES.get(t, t),
-                "groups": len(tier.groups),
-                "proteins": len(tier.members),
+                "title": st.title(t),
+                "groups": len(st.tiers[t].groups),
+                "proteins": len(st.tiers[t].members),
                 "rule": st.manifest["tiers"][t]["rule"],
                 "source": st.manifest["tier_sources"][t],
+                "default": t in st.default_tiers,
+                "commercial_use": st.manifest["tiers"][t].get("commercial_use", True),
             }
-            for t, tier in st.tiers.items()
+            for t in st.tier_order
         },
         "files": st.manifest["files"],
+        "notice_path": str(st.root / "NOTICE"),
         "notice": st.notice,
     }
+
+
+@common.command
+def standards_cmd(
+    version: Annotated[Optional[str], typer.Argument(help="One standard set (default: every shipped set).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The frozen standard sets: tiers, sizes, version, sha256, sources and licences."""
+    versions = [version] if version else standards_mod.shipped_versions()
+    infos = [standards_info(api.standards(v)) for v in versions]
     if as_json:
-        common.print_json(info)
+        common.print_json(infos[0] if version else {"default": standards_mod.DEFAULT_VERSION, "sets": infos})
         return
-    table = Table(title=f"standards {st.version} (manifest sha256 {st.manifest_sha256[:16]}...)", title_justify="left")
-    for col in ("tier", "groups", "proteins", "rule", "source"):
-        table.add_column(col)
-    for t, v in info["tiers"].items():
-        table.add_row(escape(t), str(v["groups"]), str(v["proteins"]), escape(v["rule"]), escape(v["source"]))
-    common.out.print(table)
-    common.out.print(f"reference proteome: {info['reference_proteome']} ORFs (Huh et al. 2003). Licences: see NOTICE "
-                     f"({escape(str(st.root / 'NOTICE'))})")
+    for info in infos:
+        table = Table(title=f"standards {escape(info['version'])} ({escape(info['organism'])}; manifest sha256 "
+                      f"{info['manifest_sha256'][:16]}...)", title_justify="left")
+        for col in ("tier", "groups", "proteins", "rule", "source"):
+            table.add_column(col)
+        for t, v in info["tiers"].items():
+            name = t if v["default"] else f"{t} (extra: --tier {t})"
+            table.add_row(escape(name), str(v["groups"]), str(v["proteins"]), escape(v["rule"]), escape(v["source"]))
+        common.out.print(table)
+        common.out.print(f"reference proteome: {info['reference_proteome']} proteins "
+                         f"({escape(info['reference_source'])}). Licences: see NOTICE ({escape(info['notice_path'])})")
 
 
 def register(app: typer.Typer) -> None:
