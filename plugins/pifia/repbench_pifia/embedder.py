@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from repbench.embedders import EmbedRequest, Embedding, bool_option
+from repbench.embedders import TORCH_RUNTIME_OPTIONS, EmbedRequest, Embedding, Option, parse_options
 from repbench.errors import UsageError
 
 VERSION = "0.1.0"
@@ -50,69 +50,36 @@ PROTOCOLS = {
 }
 
 
-def _count(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError
-    return number
-
-
-def _count_or_all(value: str) -> int | None:
-    return None if value == "all" else _count(value)
-
-
-def _positive(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise ValueError
-    return number
-
-
-def _fraction(value: str) -> float:
-    number = float(value)
-    if not 0 <= number < 1:
-        raise ValueError
-    return number
-
-
-#: ``--option KEY=VALUE``: (parser, what it expects); each overrides the protocol field of that name.
-#: ``precision`` and ``channels_last`` are the runtime's (checked by ``repbench.torch.choose_runtime``).
-OPTIONS = {
-    "epochs": (_count, "a positive integer"),
-    "lr": (_positive, "a positive number"),
-    "batch_size": (_count, "a positive integer"),
-    "train_cells": (_count_or_all, "a positive integer or 'all'"),
-    "val_cells": (_count_or_all, "a positive integer or 'all'"),
-    "width": (_positive, "a positive number"),
-    "dropout": (_fraction, "a number in [0, 1)"),
-    "bn_cells": (_count, "a positive integer"),
-    "rfp": (None, "true or false"),
-    "untrained": (None, "true or false"),
-}
-RUNTIME_OPTIONS = ("precision", "channels_last")
+#: ``--option KEY=VALUE``: checked and typed by the core (repbench.embedders.check_options); each overrides
+#: the protocol field of the same name
+OPTIONS = (
+    Option("epochs", int, None, "training epochs (default: the protocol's)", positive=True),
+    Option("lr", float, None, "initial Adam learning rate, cosine decay to 0 (default: the protocol's)",
+           positive=True),
+    Option("batch_size", int, None, "training batch size (default: the protocol's)", positive=True),
+    Option("train_cells", int, None, "training cells per epoch, or all (default: the protocol's)", positive=True,
+           words={"all": None}),
+    Option("val_cells", int, None, "validation cells, or all (default: the protocol's)", positive=True,
+           words={"all": None}),
+    Option("width", float, None, "channel multiplier of the convolutions, 1 = published (default: the protocol's)",
+           positive=True),
+    Option("dropout", float, None, "dropout before the classifier, in [0, 1) (default: 0.02)"),
+    Option("bn_cells", int, None, "cells for the batch-norm recalibration (default: 256)", positive=True),
+    Option("rfp", bool, False, "also feed the marker (RFP) channel; the authors use GFP alone"),
+    Option("untrained", bool, False, "the untrained control: initial weights, no training step"),
+    *TORCH_RUNTIME_OPTIONS,
+)
+FIELDS = ("epochs", "lr", "batch_size", "train_cells", "val_cells", "width", "dropout", "bn_cells", "rfp", "untrained")
 
 
 def protocol_for(request: EmbedRequest) -> Protocol:
     """The request's protocol with its ``--option`` overrides applied (bad values: a usage error)."""
     if request.protocol not in PROTOCOLS:
         raise UsageError("bad-protocol", f"--protocol {request.protocol}: expected one of {', '.join(PROTOCOLS)}")
-    options = request.options
-    unknown = sorted(set(options) - set(OPTIONS) - set(RUNTIME_OPTIONS))
-    if unknown:
-        raise UsageError("unknown-option", f"embedder 'pifia' has no option {', '.join(map(repr, unknown))}; "
-                         f"known: {', '.join([*OPTIONS, *RUNTIME_OPTIONS])}")
-    base, changes = PROTOCOLS[request.protocol], {}
-    for key, (parse, expected) in OPTIONS.items():
-        if key not in options:
-            continue
-        if parse is None:
-            changes[key] = bool_option(options, key)
-            continue
-        try:
-            changes[key] = parse(options[key])
-        except ValueError:
-            raise UsageError("bad-option", f"--option {key}={options[key]}: expected {expected}") from None
-    return replace(base, **changes)
+    options = parse_options("pifia", OPTIONS, request.options)
+    if not 0 <= options.get("dropout", 0) < 1:
+        raise UsageError("bad-option", f"--option dropout={request.options['dropout']}: expected a number in [0, 1)")
+    return replace(PROTOCOLS[request.protocol], **{key: options[key] for key in FIELDS if key in options})
 
 
 class PifiaEmbedder:
@@ -121,6 +88,7 @@ class PifiaEmbedder:
                    "last hidden layer (64) averaged per protein")
     version = VERSION
     requires_cells = True
+    options = OPTIONS
     #: what the network was trained to predict (for the site's label-overlap marks)
     labels = "protein identity"
 
