@@ -95,7 +95,8 @@ def from_record(label: str) -> tuple[dict, Path]:
 
 
 def submit(label: str, embedder: str, table: Path, reference: bool, trajectory: list | None) -> None:
-    command = _cli("submit", str(table), "--name", record_name(label), "--replace", "--description",
+    command = _cli("submit", str(table), "--name", record_name(label), "--replace", "--dataset", "synthetic",
+                   "--description",
                    f"repbench run --embedder {embedder}" + (" --option untrained=true" if label.endswith(UNTRAINED)
                                                             else "") + " on the default synthetic data, quick protocol")
     with tempfile.TemporaryDirectory() as temp:
