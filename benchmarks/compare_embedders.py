@@ -14,8 +14,10 @@ bootstrap over the query proteins of the per-query APs whose mean is mAP, `repbe
 Holm-adjusted over the four tiers of each embedder).
 
 Reusing tables: every submission record in `leaderboard/submissions/` keeps its table beside it. With
-`--from-records` nothing is trained: each row's table is re-evaluated with the installed evaluator (seconds),
-and the run time is the one measured when the row last ran (`benchmarks/compare_embedders.timings.json`).
+`--from-records` nothing is trained: each row's record is used as it is, or, when it was made by another
+evaluator version, its table is evaluated again by the installed evaluator (seconds; `--submit` then rewrites
+the record, keeping its trajectory); the run time is the one measured when the row last ran
+(`benchmarks/compare_embedders.timings.json`).
 `--only` reruns the rows named and reuses the records for all others.
 """
 from __future__ import annotations
@@ -82,16 +84,18 @@ def record_path(label: str) -> Path:
 
 
 def from_record(label: str) -> tuple[dict, Path]:
-    """The row's record and its table, re-evaluated with the installed evaluator (no training)."""
+    """The row's record and its table (no training). A record of another evaluator version is re-scored: its
+    table is evaluated again by the installed evaluator (seconds, in this process)."""
+    import repbench
+
     path = record_path(label)
     if not path.is_file():
         raise SystemExit(f"{label}: no record {path.relative_to(ROOT)}; run the row first (--only {label} --submit)")
     record = json.loads(path.read_text())
     table = path.parent / record["submission"]["embedding_file"]
-    done = subprocess.run(_cli("evaluate", str(table), "--json"), cwd=ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{label}: evaluating {table.name} failed:\n{done.stderr[-2000:]}")
-    return {**json.loads(done.stdout), "trajectory": record.get("trajectory")}, table
+    if record["evaluator"]["version"] == repbench.EVALUATOR_VERSION:
+        return record, table
+    return {**repbench.evaluate(table).to_dict(), "trajectory": record.get("trajectory"), "stale": True}, table
 
 
 def submit(label: str, embedder: str, table: Path, reference: bool, trajectory: list | None) -> None:
@@ -193,7 +197,7 @@ def main() -> None:
     for label, embedder, options, reference in plan(args.data):
         if label not in chosen:
             result, table = from_record(label)
-            if args.submit:
+            if args.submit and result.get("stale"):  # a record of an older evaluator: write it again
                 submit(label, embedder, table, reference, result.get("trajectory"))
             seconds = timings.get(label, float("nan"))
         else:
