@@ -17,13 +17,13 @@ import time
 
 import torch
 import torch.nn.functional as F
-
-from repbench.torch import augment_dihedral, choose_runtime
-from repbench.torch.seeding import generator
 from repbench_deeploc.embedder import PROTOCOLS as DEEPLOC
 from repbench_deeploc.model import DeepLocNet
 from repbench_pifia.embedder import PROTOCOLS as PIFIA
 from repbench_pifia.model import PifiaNet, forward_flops
+
+from repbench.torch import augment_dihedral, choose_runtime
+from repbench.torch.seeding import generator
 
 PROTEINS, TEST_CELLS = 300, 600  # the default demo data: 300 proteins x 24 cells (20 train, 2 val, 2 test)
 
@@ -72,7 +72,8 @@ def main() -> None:
         "deeploc": (DeepLocNet(n_classes=17), 17, quick_d),
         "pifia": (PifiaNet(n_classes=PROTEINS, width=quick_p.width, dropout=quick_p.dropout), PROTEINS, quick_p),
     }
-    jobs = {name: workloads(net, runtime, classes, protocol.batch_size) for name, (net, classes, protocol) in nets.items()}
+    jobs = {name: workloads(net, runtime, classes, protocol.batch_size)
+            for name, (net, classes, protocol) in nets.items()}
     for infer, step in jobs.values():  # warm-up: oneDNN picks and caches its kernels on the first call
         infer(), step()
     per_cell = {name: [float("inf"), float("inf")] for name in nets}
@@ -87,7 +88,8 @@ def main() -> None:
     for name, (_, _, protocol) in nets.items():
         train_s, eval_s = per_cell[name]
         val = protocol.val_cells or 0
-        trained, evaluated = protocol.epochs * protocol.train_cells, protocol.epochs * (val + TEST_CELLS + protocol.bn_cells)
+        trained = protocol.epochs * protocol.train_cells
+        evaluated = protocol.epochs * (val + TEST_CELLS + protocol.bn_cells)
         totals[name] = trained * train_s + evaluated * eval_s
         print(f"{name:8s} {1e3 * train_s:6.1f} ms CPU per training cell, {1e3 * eval_s:5.1f} ms per evaluated cell; "
               f"quick: {trained:,} training + {evaluated:,} evaluated cells = {totals[name]:5.0f} CPU s")

@@ -111,14 +111,12 @@ def submit(label: str, embedder: str, table: Path, reference: bool, trajectory: 
         subprocess.run(command + (["--reference"] if reference else []), cwd=ROOT, check=True, capture_output=True)
 
 
-def training_verdicts(tables: dict[str, Path]) -> dict[str, dict[str, dict]] | None:
+def training_verdicts(tables: dict[str, Path]) -> dict[str, dict[str, dict]]:
     """Per learned embedder and tier: trained minus untrained mAP, its paired-bootstrap interval and p, Holm-adjusted
-    over the four tiers. None when ``repbench.verdicts`` is not installed."""
-    try:
-        from repbench import standards as standards_mod
-        from repbench.verdicts import holm, paired_test, query_aps
-    except ImportError:
-        return None
+    over the four tiers."""
+    from repbench import standards as standards_mod
+    from repbench.verdicts import holm, paired_test, query_aps
+
     standards = standards_mod.load()
     verdicts = {}
     for label in [t[: -len(UNTRAINED)] for t in tables if t.endswith(UNTRAINED)]:
@@ -132,19 +130,19 @@ def training_verdicts(tables: dict[str, Path]) -> dict[str, dict[str, dict]] | N
     return verdicts
 
 
-def verdict_markdown(verdicts: dict[str, dict[str, dict]] | None) -> str:
-    if verdicts is None:
-        return ("\nTODO (integrator): the trained-vs-untrained paired test needs `repbench.verdicts` (issue 10), which "
-                "was not installed when this table was made; rerun with `--from-records --readme` once it is.\n")
-    lines = ["", "Did training make a significant difference? Trained minus untrained mAP with its 95% paired-bootstrap "
-             "interval over the query proteins; **yes** where the Holm-adjusted p (four tiers per embedder) is below "
-             f"{LEVEL}.", "", "| embedder | " + " | ".join(TIERS) + " |", "| --- | " + " | ".join("---" for _ in TIERS) + " |"]
+def verdict_markdown(verdicts: dict[str, dict[str, dict]]) -> str:
+    lines = ["", "Did training make a significant difference? Trained minus untrained mAP with its 95% paired-"
+             "bootstrap interval over the query proteins; **yes** where the Holm-adjusted p (four tiers per embedder) "
+             "is below "
+             f"{LEVEL}.", "", "| embedder | " + " | ".join(TIERS) + " |",
+             "| --- | " + " | ".join("---" for _ in TIERS) + " |"]
     for label, tiers in verdicts.items():
         cells = []
         for tier in TIERS:
             v = tiers[tier]
             answer = "**yes**" if v["p_holm"] < LEVEL else "no"
-            cells.append(f"{answer}: {v['difference']:+.3f} [{v['ci'][0]:+.3f}, {v['ci'][1]:+.3f}], p {v['p_holm']:.2g}")
+            low, high = v["ci"]
+            cells.append(f"{answer}: {v['difference']:+.3f} [{low:+.3f}, {high:+.3f}], p {v['p_holm']:.2g}")
         lines.append(f"| {label} vs {label}{UNTRAINED} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -189,7 +187,8 @@ def main() -> None:
     elif args.only is not None:
         chosen = set(filter(None, args.only.split(",")))
         if chosen - set(labels):
-            raise SystemExit(f"--only: unknown rows {', '.join(sorted(chosen - set(labels)))}; rows: {', '.join(labels)}")
+            unknown = ", ".join(sorted(chosen - set(labels)))
+            raise SystemExit(f"--only: unknown rows {unknown}; rows: {', '.join(labels)}")
     else:
         chosen = set(labels)
     timings = json.loads(TIMINGS.read_text()) if TIMINGS.is_file() else {}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from repbench.embedders import TORCH_RUNTIME_OPTIONS, EmbedRequest, Embedding, Option, parse_options
+from repbench.embedders import TORCH_RUNTIME_OPTIONS, Embedding, EmbedRequest, Option, parse_options
 from repbench.errors import UsageError
 
 VERSION = "0.1.0"

@@ -8,12 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-
-from repbench.embedders import EmbedRequest, Embedding
-from repbench.errors import RepbenchError
-from repbench.torch import RunConfig, Runtime, choose_runtime, epoch_order, seed_everything, split_ids
-from repbench.torch import distributed
 from repbench_deeploc.training import DeepLocRun
+
+from repbench.embedders import Embedding, EmbedRequest
+from repbench.errors import RepbenchError
+from repbench.torch import RunConfig, Runtime, choose_runtime, distributed, epoch_order, seed_everything, split_ids
 
 from .embedder import VERSION, Protocol
 from .model import PifiaNet

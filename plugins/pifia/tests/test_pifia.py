@@ -9,14 +9,15 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("repbench_pifia")
 
-from repbench.data import open_cells  # noqa: E402
-from repbench.embedders import EmbedRequest, Embedder  # noqa: E402
-from repbench.errors import RepbenchError, UsageError  # noqa: E402
-from repbench.torch import choose_runtime, run_training_epoch  # noqa: E402
 from repbench_pifia import PifiaEmbedder  # noqa: E402
 from repbench_pifia.embedder import OPTIONS, PROTOCOLS, Protocol, protocol_for  # noqa: E402
 from repbench_pifia.model import PifiaNet, forward_flops  # noqa: E402
 from repbench_pifia.training import PifiaRun  # noqa: E402
+
+from repbench.data import open_cells  # noqa: E402
+from repbench.embedders import Embedder, EmbedRequest  # noqa: E402
+from repbench.errors import RepbenchError, UsageError  # noqa: E402
+from repbench.torch import choose_runtime, run_training_epoch  # noqa: E402
 
 NARROW = 0.125  # convolutions of 8, 8, 16, 16, 32 x 4 channels: an epoch of one batch is a second of CPU
 
