@@ -15,7 +15,8 @@ each epoch under ``out_dir/checkpoints/<lr, seed>/``, so a killed run resumes wh
 Options (``--option KEY=VALUE``) override a protocol's ``epochs``, ``lr``, ``batch_size``,
 ``train_cells`` (per epoch, or ``all``), ``val_cells`` (or ``all``), ``seeds`` (how many seeds the
 paper protocol trains; ``-o lr=X -o seeds=1`` is one cell of its grid, a job for ``repbench run-merge``,
-docs/distributed.md), and the runtime's ``precision`` and ``channels_last``.
+docs/distributed.md), the runtime's ``precision`` and ``channels_last``, and ``untrained`` (true: the
+untrained control, the same network and seed with no training step, docs/embedders.md).
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class Protocol:
     val_cells: int | None = None  # validation cells (a fixed random subset, the same every epoch); None: all
     #: training cells (unaugmented) whose batch statistics replace the running ones after each epoch
     bn_cells: int = 256
+    #: the untrained control: initial weights, batch norm recalibrated on training cells, no optimizer step
+    untrained: bool = False
 
 
 PROTOCOLS = {
@@ -61,6 +64,7 @@ OPTIONS = (
     Option("seeds", int, None, "seeds trained at the chosen rate (default: the protocol's)", positive=True),
     Option("bn_cells", int, None, "cells for the batch-norm recalibration (default: the protocol's)",
            positive=True),
+    Option("untrained", bool, False, "the untrained control: initial weights, no training step"),
     *TORCH_RUNTIME_OPTIONS,
 )
 
@@ -70,7 +74,7 @@ def protocol_for(request: EmbedRequest) -> Protocol:
     if request.protocol not in PROTOCOLS:
         raise UsageError("bad-protocol", f"--protocol {request.protocol}: expected one of {', '.join(PROTOCOLS)}")
     base, options = PROTOCOLS[request.protocol], parse_options("deeploc", OPTIONS, request.options)
-    fields = ("epochs", "batch_size", "train_cells", "val_cells", "seeds", "bn_cells")
+    fields = ("epochs", "batch_size", "train_cells", "val_cells", "seeds", "bn_cells", "untrained")
     overrides = {key: options[key] for key in fields if key in options}
     if "lr" in options:
         overrides["lrs"] = (float(options["lr"]),)

@@ -13,7 +13,7 @@ from repbench.errors import RepbenchError
 from repbench.files import write_atomic
 from repbench.progress import Counter
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
-                            choose_runtime, epoch_order, features_of_cells, iter_crops, labelled_ids,
+                            choose_runtime, epoch_order, evaluate_untrained, features_of_cells, iter_crops, labelled_ids,
                             protein_means, recalibrate_batch_norm, run_training_epoch, seed_everything, split_ids,
                             train)
 from repbench.torch import distributed
@@ -80,7 +80,8 @@ class DeepLocRun:
         step = None
         if self.request.progress is not None:
             n = len(epoch_order(self.train_ids, self.config.seed, epoch, self.protocol.train_cells))
-            step = Counter(self.request.progress, f"deeploc {self.config.name} epoch {epoch}/{self.config.epochs}",
+            name = self.config.identity["embedder"]  # "deeploc", or "pifia" for the subclass
+            step = Counter(self.request.progress, f"{name} {self.config.name} epoch {epoch}/{self.config.epochs}",
                            -(-n // self.protocol.batch_size))
         loss = run_training_epoch(self.model, self.optimizer, self._batches(epoch),
                                   lambda model, batch: F.cross_entropy(model(batch[0])[0], batch[1]), self.runtime,
@@ -144,6 +145,11 @@ class DeepLocRun:
         selection = logs.get("val_loss", -float(epoch))
         return EpochResult(logs=logs, embedding=Embedding(proteins=proteins, vectors=means), selection_loss=selection)
 
+    def untrained(self) -> RunOutcome:
+        """The untrained control: these initial weights (the trained run's before its first step), batch
+        norm recalibrated on the training cells of "epoch 0" as after every epoch, no optimizer step."""
+        return evaluate_untrained(self.model, self.config, self.evaluate, lambda: self._recalibrate_batch_norm(0))
+
     def fit(self, on_epoch) -> RunOutcome:
         checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
         outcome = train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
@@ -181,7 +187,11 @@ def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
               "train_cells_per_epoch": protocol.train_cells or "all",
               "val_cells": protocol.val_cells or "all", "optimizer": "adam", **runtime.describe()}
 
-    if len(protocol.lrs) == 1 and protocol.seeds == 1:  # quick: one run, reported live
+    if protocol.untrained:  # the control: no training, so no learning-rate search or seeds to choose among
+        outcome = DeepLocRun(request, protocol, runtime, protocol.lrs[0], request.seed).untrained()
+        chosen_lr, chosen_seed = protocol.lrs[0], request.seed
+        params.update({"untrained": True, "epochs": 0})
+    elif len(protocol.lrs) == 1 and protocol.seeds == 1:  # quick: one run, reported live
         outcome = DeepLocRun(request, protocol, runtime, protocol.lrs[0], request.seed).fit(request.on_epoch)
         chosen_lr, chosen_seed = protocol.lrs[0], request.seed
     else:

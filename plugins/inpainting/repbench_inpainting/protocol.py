@@ -17,7 +17,8 @@ run resumes where it stopped.
 
 Options (``--option KEY=VALUE``): ``layer`` (conv1_1 .. conv5_1, default conv3_1), ``epochs``, ``lr``,
 ``batch_size``, ``train_cells`` (source cells per epoch, or ``all``), ``width`` (channel multiplier,
-1 = published), and the runtime's ``precision`` (fp32|bf16) and ``channels_last`` (true|false).
+1 = published), the runtime's ``precision`` (fp32|bf16) and ``channels_last`` (true|false), and
+``untrained`` (true: the untrained control, the same network and seed with no training step).
 """
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class Protocol:
     width: float  # channel multiplier of the network; 1.0 = published
     layer: str = DEFAULT_LAYER
     beta1: float = 0.5  # Adam's first-moment decay in the authors' code
+    #: the untrained control: initial weights, batch norm recalibrated on training cells, no optimizer step
+    untrained: bool = False
 
 
 PROTOCOLS = {
@@ -58,6 +61,7 @@ OPTIONS = (
     Option("train_cells", int, None, "source cells per epoch, or all (default: the protocol's)", positive=True,
            words={"all": None}),
     Option("width", float, None, "channel multiplier, 1 = published (default: the protocol's)", positive=True),
+    Option("untrained", bool, False, "the untrained control: initial weights, no training step"),
     *TORCH_RUNTIME_OPTIONS,
 )
 
@@ -67,7 +71,7 @@ def protocol_for(request: EmbedRequest) -> Protocol:
     if request.protocol not in PROTOCOLS:
         raise UsageError("bad-protocol", f"--protocol {request.protocol}: expected one of {', '.join(PROTOCOLS)}")
     options = parse_options("inpainting", OPTIONS, request.options)
-    fields = ("layer", "epochs", "lr", "batch_size", "train_cells", "width")
+    fields = ("layer", "epochs", "lr", "batch_size", "train_cells", "width", "untrained")
     return replace(PROTOCOLS[request.protocol], **{key: options[key] for key in fields if key in options})
 
 

@@ -12,8 +12,9 @@ from repbench.embedders import EmbedRequest, Embedding
 from repbench.errors import RepbenchError
 from repbench.progress import Counter
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
-                            choose_runtime, derive_seed, epoch_order, features_of_cells, protein_means,
-                            run_training_epoch, seed_everything, split_ids, train)
+                            choose_runtime, derive_seed, epoch_order, evaluate_untrained, features_of_cells,
+                            iter_crops, protein_means, recalibrate_batch_norm, run_training_epoch, seed_everything,
+                            split_ids, train)
 from repbench.torch.seeding import generator
 
 from .protocol import VERSION, Protocol
@@ -21,6 +22,7 @@ from .model import PairedCellInpainting
 from .pairs import pairable_ids, sample_partners
 
 EVAL_BATCH = 256
+BN_CELLS = 256  # training cells whose batch statistics the untrained control's batch norms get
 
 
 def inpainting_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -29,6 +31,18 @@ def inpainting_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Ten
     source, target = batch
     predicted = model(source, target[:, 1:2])  # the network sees the target's marker channel only
     return F.mse_loss(predicted.float(), target[:, 0:1].float())
+
+
+class _OwnMarker(torch.nn.Module):
+    """The network on single crops (b, 2, 64, 64), each with its own marker channel as the target's: what
+    batch-norm recalibration runs, so that the marker encoder's statistics are those of training cells too."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        return self.net(crops, crops[:, 1:2])
 
 
 class InpaintingRun:
@@ -132,6 +146,19 @@ class InpaintingRun:
         # the paper trains a fixed number of epochs: the last one is kept (selection prefers later epochs)
         return EpochResult(logs=logs, embedding=self.test_embedding(), selection_loss=-float(epoch))
 
+    def _recalibrate_batch_norm(self) -> None:
+        """Batch-norm statistics of the current weights from ``BN_CELLS`` unaugmented training cells."""
+        sample = np.sort(epoch_order(self.train_ids, self.config.seed + 7919, 0, BN_CELLS))
+        batches = (self.runtime.batch(crops) for _, crops in iter_crops(self.cells, sample, EVAL_BATCH))
+        recalibrate_batch_norm(_OwnMarker(self.model), batches, self.runtime)
+
+    def untrained(self) -> RunOutcome:
+        """The untrained control: the trained run's initial weights, no optimizer step. Its batch norms get
+        the statistics of training cells under these weights ("precise BN", as DeepLoc after every epoch),
+        which is what a trained network's running averages approximate for its final weights; with the
+        initial running statistics (mean 0, variance 1) the layers would not be normalised at all."""
+        return evaluate_untrained(self.model, self.config, self.evaluate, self._recalibrate_batch_norm)
+
     def fit(self, on_epoch) -> RunOutcome:
         checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
         return train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
@@ -143,7 +170,7 @@ def embed_with_inpainting(request: EmbedRequest, protocol: Protocol) -> Embeddin
         raise RepbenchError("inpainting-no-test-cells", f"{request.cells.name}: no test-split cells to embed")
     runtime = choose_runtime(request.device, request.options)
     run = InpaintingRun(request, protocol, runtime)
-    outcome = run.fit(request.on_epoch)
+    outcome = run.untrained() if protocol.untrained else run.fit(request.on_epoch)
     last = outcome.history[-1]
     outcome.embedding.params = {
         "protocol": protocol.name, "layer": protocol.layer, "pooling": "max over space, mean over test cells",
@@ -152,4 +179,6 @@ def embed_with_inpainting(request: EmbedRequest, protocol: Protocol) -> Embeddin
         "lr": protocol.lr, "beta1": protocol.beta1, "seed": request.seed, "kept_epoch": outcome.best_epoch,
         "final_train_loss": last.get("train_loss"), "final_val_loss": last.get("val_loss"),
         "train_cells_paired": len(run.train_ids), "resumed_from_epoch": outcome.resumed_from, **runtime.describe()}
+    if protocol.untrained:
+        outcome.embedding.params.update({"untrained": True, "epochs": 0, "bn_cells": BN_CELLS})
     return outcome.embedding

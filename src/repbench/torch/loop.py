@@ -160,3 +160,23 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
     embedding = Embedding(proteins=list(best["proteins"]), vectors=best["vectors"].numpy().copy())
     return RunOutcome(embedding=embedding, best_epoch=int(best["epoch"]), best_loss=float(best["loss"]),
                       history=history, resumed_from=resumed_from)
+
+
+def evaluate_untrained(model: torch.nn.Module, config: RunConfig, evaluate: Callable[[int], EpochResult],
+                       prepare: Callable[[], None] | None = None) -> RunOutcome:
+    """The untrained control (``--option untrained=true``): the network exactly as :func:`train` would start
+    epoch 1 (same seed, same initial weights), no optimizer step, read out as after an epoch.
+
+    ``prepare()`` runs first (a plugin passes its batch-norm recalibration on training cells, so the
+    untrained network's normalisation is the statistics of its own initial weights, as the trained one's
+    is of its final weights); then ``evaluate(0)`` in eval mode. Nothing is checkpointed and ``on_epoch``
+    is not called: there are no epochs (``best_epoch`` 0, one history entry)."""
+    seed_everything(config.seed, 0)
+    if prepare is not None:
+        prepare()
+    model.eval()
+    with torch.no_grad():
+        result = evaluate(0)
+    logs = {k: float(v) for k, v in result.logs.items()}
+    return RunOutcome(embedding=result.embedding, best_epoch=0, best_loss=float(result.selection_loss),
+                      history=[logs], resumed_from=0)
