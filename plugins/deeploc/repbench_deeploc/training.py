@@ -14,8 +14,8 @@ from repbench.files import write_atomic
 from repbench.progress import Counter
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
                             choose_runtime, epoch_order, evaluate_untrained, features_of_cells, iter_crops, labelled_ids,
-                            protein_means, recalibrate_batch_norm, run_training_epoch, seed_everything, split_ids,
-                            train)
+                            protein_means, recalibrate_batch_norm, resume_runtime, run_training_epoch, seed_everything,
+                            split_ids, train)
 from repbench.torch import distributed
 from repbench.torch.cells import gathered_protein_means
 from repbench.torch.seeding import generator
@@ -152,6 +152,7 @@ class DeepLocRun:
 
     def fit(self, on_epoch) -> RunOutcome:
         checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
+        self.runtime = resume_runtime(self.runtime, checkpoints)  # a resumed run keeps its precision
         outcome = train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
                         train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
         if distributed.active() and distributed.is_main() and hasattr(self, "test_counts"):
@@ -185,21 +186,24 @@ def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
     runtime = distributed.setup(choose_runtime(request.device, request.options))  # no-op outside torchrun
     params = {"protocol": protocol.name, "epochs": protocol.epochs, "batch_size": protocol.batch_size,
               "train_cells_per_epoch": protocol.train_cells or "all",
-              "val_cells": protocol.val_cells or "all", "optimizer": "adam", **runtime.describe()}
+              "val_cells": protocol.val_cells or "all", "optimizer": "adam"}
+    runs: dict[tuple[float, int], DeepLocRun] = {}
 
     if protocol.untrained:  # the control: no training, so no learning-rate search or seeds to choose among
-        outcome = DeepLocRun(request, protocol, runtime, protocol.lrs[0], request.seed).untrained()
         chosen_lr, chosen_seed = protocol.lrs[0], request.seed
+        runs[chosen_lr, chosen_seed] = DeepLocRun(request, protocol, runtime, chosen_lr, chosen_seed)
+        outcome = runs[chosen_lr, chosen_seed].untrained()
         params.update({"untrained": True, "epochs": 0})
     elif len(protocol.lrs) == 1 and protocol.seeds == 1:  # quick: one run, reported live
-        outcome = DeepLocRun(request, protocol, runtime, protocol.lrs[0], request.seed).fit(request.on_epoch)
         chosen_lr, chosen_seed = protocol.lrs[0], request.seed
+        runs[chosen_lr, chosen_seed] = DeepLocRun(request, protocol, runtime, chosen_lr, chosen_seed)
+        outcome = runs[chosen_lr, chosen_seed].fit(request.on_epoch)
     else:
         outcomes: dict[tuple[float, int], RunOutcome] = {}
 
         def run(lr: float, seed: int) -> RunOutcome:
             if (lr, seed) not in outcomes:
-                one = DeepLocRun(request, protocol, runtime, lr, seed)
+                one = runs[lr, seed] = DeepLocRun(request, protocol, runtime, lr, seed)
                 outcomes[lr, seed] = one.fit(_ReportArchive(Path(request.out_dir) / "reports" / one.config.name))
             return outcomes[lr, seed]
 
@@ -216,6 +220,7 @@ def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
                 request.on_epoch)
 
     best = outcome.history[outcome.best_epoch - 1]
+    params.update(runs[chosen_lr, chosen_seed].runtime.describe())  # the precision it computed in (resume keeps it)
     params.update({"lr": chosen_lr, "seed": chosen_seed, "best_epoch": outcome.best_epoch,
                    "best_val_loss": best.get("val_loss"), "best_val_acc": best.get("val_acc"),
                    "resumed_from_epoch": outcome.resumed_from})

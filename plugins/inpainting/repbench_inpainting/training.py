@@ -13,8 +13,8 @@ from repbench.errors import RepbenchError
 from repbench.progress import Counter
 from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
                             choose_runtime, derive_seed, epoch_order, evaluate_untrained, features_of_cells,
-                            iter_crops, protein_means, recalibrate_batch_norm, run_training_epoch, seed_everything,
-                            split_ids, train)
+                            iter_crops, protein_means, recalibrate_batch_norm, resume_runtime, run_training_epoch,
+                            seed_everything, split_ids, train)
 from repbench.torch.seeding import generator
 
 from .protocol import VERSION, Protocol
@@ -161,6 +161,7 @@ class InpaintingRun:
 
     def fit(self, on_epoch) -> RunOutcome:
         checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
+        self.runtime = resume_runtime(self.runtime, checkpoints)  # a resumed run keeps its precision
         return train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
                      train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
 
@@ -178,7 +179,8 @@ def embed_with_inpainting(request: EmbedRequest, protocol: Protocol) -> Embeddin
         "train_cells_per_epoch": protocol.train_cells or "all", "optimizer": "adam",
         "lr": protocol.lr, "beta1": protocol.beta1, "seed": request.seed, "kept_epoch": outcome.best_epoch,
         "final_train_loss": last.get("train_loss"), "final_val_loss": last.get("val_loss"),
-        "train_cells_paired": len(run.train_ids), "resumed_from_epoch": outcome.resumed_from, **runtime.describe()}
+        "train_cells_paired": len(run.train_ids), "resumed_from_epoch": outcome.resumed_from,
+        **run.runtime.describe()}
     if protocol.untrained:
         outcome.embedding.params.update({"untrained": True, "epochs": 0, "bn_cells": BN_CELLS})
     return outcome.embedding

@@ -4,11 +4,12 @@ Only torch plugins import this package (``pip install repbench[torch]``); the co
 
 | module | what it gives a plugin |
 | --- | --- |
-| ``runtime`` | :func:`choose_runtime`: device, autocast precision, channels-last, CPU threads |
+| ``runtime`` | :func:`choose_runtime`: device, autocast precision, channels-last, CPU threads, CPU kind |
 | ``seeding`` | seeds derived from (seed, epoch, purpose), so any epoch can be replayed exactly |
 | ``cells`` | batches of crops from a CellSet: epoch order, flips/rotations, per-protein means |
 | ``checkpoints`` | atomic per-epoch checkpoints that load with ``torch.load(weights_only=True)`` |
 | ``loop`` | :func:`train`: the epoch loop with resume, early-stopping bookkeeping and a per-epoch callback; |
+| | :func:`resume_runtime`: a resumed run keeps the precision its checkpoints were made in; |
 | | :func:`recalibrate_batch_norm`: batch-norm statistics of the current weights before evaluating; |
 | | :func:`evaluate_untrained`: the untrained control (initial weights, no step, the same read-out) |
 | ``distributed`` | under ``torchrun``: process group, DDP, each process's share of the cells, summed statistics |
@@ -20,13 +21,13 @@ See docs/deeploc.md for a worked example.
 from .cells import (augment_dihedral, epoch_order, features_of_cells, iter_crops, labelled_ids, protein_means,
                     split_ids)
 from .checkpoints import CheckpointDir
-from .loop import (EpochResult, RunConfig, RunOutcome, evaluate_untrained, recalibrate_batch_norm, run_training_epoch,
-                   train)
+from .loop import (EpochResult, RunConfig, RunOutcome, evaluate_untrained, recalibrate_batch_norm, resume_runtime,
+                   run_training_epoch, train)
 from .runtime import Runtime, choose_runtime
 from .seeding import derive_seed, seed_everything
 
 __all__ = [
     "Runtime", "choose_runtime", "derive_seed", "seed_everything", "augment_dihedral", "epoch_order",
     "iter_crops", "features_of_cells", "protein_means", "labelled_ids", "split_ids", "CheckpointDir", "RunConfig", "EpochResult",
-    "RunOutcome", "recalibrate_batch_norm", "run_training_epoch", "train", "evaluate_untrained",
+    "RunOutcome", "recalibrate_batch_norm", "resume_runtime", "run_training_epoch", "train", "evaluate_untrained",
 ]

@@ -40,14 +40,15 @@ class CheckpointDir:
                 self.path_of(old).unlink(missing_ok=True)
         return final
 
-    def load_latest(self, map_location="cpu") -> dict | None:
-        """The newest checkpoint, or None when there is none."""
+    def load_latest(self, map_location="cpu", mmap: bool = False) -> dict | None:
+        """The newest checkpoint, or None when there is none. ``mmap=True``: tensors are mapped from the
+        file, not read (cheap when only a few plain values are wanted)."""
         epochs = self.epochs()
         if not epochs:
             return None
         path = self.path_of(epochs[-1])
         try:
-            state = torch.load(path, map_location=map_location, weights_only=True)
+            state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
         except Exception as error:  # truncated or foreign file: say which, do not guess
             raise RepbenchError("checkpoint-unreadable", f"cannot read checkpoint ({error}); delete it to start over",
                                 path=path) from error

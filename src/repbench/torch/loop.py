@@ -8,18 +8,23 @@
                     on_epoch=request.on_epoch)
 
 Order within epoch ``k``: seed everything from (seed, k); ``train_epoch(k)``; ``evaluate(k)``; save the
-checkpoint of epoch ``k`` (model, optimizer, RNG states, history, the best epoch's vectors); then
-``on_epoch``. So whatever happens in or after ``on_epoch`` (Ctrl-C, a kill, an exception), epoch ``k`` is
-safe on disk and a new call with the same checkpoint folder continues at epoch ``k + 1``. Epochs draw
-their randomness from (seed, epoch) only, so the resumed run computes exactly what an uninterrupted one
-would (same machine, same thread count).
+checkpoint of epoch ``k`` (model, optimizer, RNG states, history, the best epoch's vectors, and epoch
+``k``'s own report: logs and vectors); then ``on_epoch``. So whatever happens in or after ``on_epoch``
+(Ctrl-C, a kill, an exception), epoch ``k`` is safe on disk and a new call with the same checkpoint folder
+continues at epoch ``k + 1``, after handing epoch ``k``'s report to ``on_epoch`` again from the checkpoint:
+a kill between the checkpoint and the end of ``on_epoch`` (scoring, writing trajectory.json) loses no
+epoch record (``on_epoch`` must therefore accept a report of an epoch it has seen: run.py replaces it).
+Epochs draw their randomness from (seed, epoch) only, so the resumed run computes exactly what an
+uninterrupted one would (same machine, same thread count, same precision: a resumed run keeps the
+precision its checkpoints were made in, see :func:`resume_runtime`).
 
 Early stopping, as in the paper: all epochs are trained and the result is the epoch with the lowest
 ``EpochResult.selection_loss`` (the validation loss), the first one on ties.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -113,6 +118,33 @@ def _embedding_state(embedding: Embedding) -> dict:
     return {"proteins": list(embedding.proteins), "vectors": torch.from_numpy(np.ascontiguousarray(embedding.vectors))}
 
 
+def _report_of(saved: dict) -> EpochReport:
+    """The report of a checkpoint's own epoch, as ``on_epoch`` first received it (same vectors, same logs)."""
+    report = saved["report"]
+    return EpochReport(epoch=int(saved["epoch"]), logs=dict(report["logs"]),
+                       embedding=Embedding(list(report["proteins"]), report["vectors"].numpy().copy()))
+
+
+def resume_runtime(runtime: Runtime, checkpoints: CheckpointDir) -> Runtime:
+    """The runtime to continue the run in ``checkpoints`` with: a run keeps the precision it started in.
+
+    Where the precision was chosen automatically and the newest checkpoint was made in another one (the
+    job moved to a CPU or GPU of another kind), the checkpoint's precision is used, with a warning: a
+    resumed epoch then computes what the uninterrupted run computed. Where ``--option precision`` asked
+    for another one, nothing is changed here and :func:`train` refuses the checkpoint
+    (``checkpoint-mismatch``). Without checkpoints: ``runtime`` as it is."""
+    saved = checkpoints.load_latest(mmap=True)
+    if saved is None or "runtime" not in saved or runtime.precision_chosen_by == "option":
+        return runtime
+    precision = saved["runtime"]["precision"]
+    if precision == runtime.precision:
+        return runtime
+    warnings.warn(f"resuming in {precision}, the precision the checkpoints in {checkpoints.path} were made in "
+                  f"(this machine's automatic choice is {runtime.precision})", RuntimeWarning, stacklevel=2)
+    return replace(runtime, autocast_dtype=torch.bfloat16 if precision == "bf16" else None,
+                   precision_chosen_by="checkpoint")
+
+
 def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Runtime, config: RunConfig,
           checkpoints: CheckpointDir, *, train_epoch: Callable[[int], float],
           evaluate: Callable[[int], EpochResult], on_epoch: Callable[[EpochReport], None] | None = None
@@ -127,10 +159,18 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
                 "checkpoint-mismatch",
                 f"checkpoints were made with other settings ({saved['identity']}); use another out dir or delete them",
                 path=checkpoints.path)
+        made_in = saved.get("runtime", {}).get("precision", runtime.precision)
+        if made_in != runtime.precision:
+            raise RepbenchError(
+                "checkpoint-mismatch",
+                f"checkpoints were made in {made_in}, this run computes in {runtime.precision}; resume with "
+                f"--option precision={made_in}, or use another out dir", path=checkpoints.path)
         bare.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         set_rng_state(saved["rng"])
         start, best, history = saved["epoch"] + 1, saved["best"], list(saved["history"])
+        if on_epoch is not None and distributed.is_main() and "report" in saved:
+            on_epoch(_report_of(saved))  # again: a kill may have come before its record was written
     resumed_from = start - 1
 
     for epoch in range(start, config.epochs + 1):
@@ -150,7 +190,8 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
         if distributed.is_main():
             checkpoints.save(epoch, {"identity": config.identity_record(), "model": bare.state_dict(),
                                      "optimizer": optimizer.state_dict(), "rng": rng_state(), "history": history,
-                                     "best": best})
+                                     "best": best, "runtime": {"precision": runtime.precision},
+                                     "report": {"logs": logs, **_embedding_state(result.embedding)}})
             if on_epoch is not None:
                 on_epoch(EpochReport(epoch=epoch, embedding=result.embedding, logs=logs))
         distributed.barrier()  # the other processes wait until rank 0 has saved and scored the epoch
