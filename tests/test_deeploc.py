@@ -1,4 +1,8 @@
-"""The DeepLoc embedder on a tiny in-memory CellSet: shapes, determinism, learning, checkpoints, resume."""
+"""The DeepLoc embedder on a tiny in-memory CellSet: shapes, determinism, learning, checkpoints, resume.
+
+Numeric tests pin ``precision=fp32`` (the automatic choice is bf16 on AMX / AVX-512 BF16 CPUs); the bf16 path has
+its own tests (marked ``bf16``; emulated on CPUs without native bf16, so on a handful of cells).
+"""
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,18 +19,19 @@ CLASSES = ["cytoplasm", "nucleus", "vacuole"]
 
 
 class TinyCells:
-    """6 proteins x 6 cells (4 train, 1 val, 1 test each); the last protein is unlabelled.
-    A protein's class decides where its bright spot sits, so the classes can be learnt."""
+    """6 proteins x ``cells`` cells: the last ``test_cells`` of each protein are test cells, the one before them
+    a val cell, the rest train cells; the last protein is unlabelled. A protein's class decides where its
+    bright spot sits, so the classes can be learnt."""
 
     name, dataset, classes = "tiny", "synthetic", CLASSES
 
-    def __init__(self, proteins=6, cells=6, seed=0):
+    def __init__(self, proteins=6, cells=6, seed=0, test_cells=1):
         rng = np.random.default_rng(seed)
         rows, crops = [], []
         for p in range(proteins):
             label = -1 if p == proteins - 1 else p % len(CLASSES)
             for c in range(cells):
-                split = "train" if c < cells - 2 else ("val" if c == cells - 2 else "test")
+                split = "train" if c < cells - test_cells - 1 else ("val" if c == cells - test_cells - 1 else "test")
                 rows.append((f"P{p}", split, label))
                 crop = rng.normal(size=(2, 64, 64)).astype(np.float32)
                 spot = 8 + 20 * max(label, 0)
@@ -44,7 +49,7 @@ class TinyCells:
 
 def _request(tmp_path, epochs=1, on_epoch=None, cells=None, **options):
     # one batch of 8 training cells per epoch keeps an epoch at a few seconds of CPU
-    options = {"epochs": str(epochs), "batch_size": "8", "train_cells": "8", **options}
+    options = {"epochs": str(epochs), "batch_size": "8", "train_cells": "8", "precision": "fp32", **options}
     return EmbedRequest(cells=cells or TinyCells(), out_dir=tmp_path, device="cpu", seed=0,
                         options={k: str(v) for k, v in options.items()}, on_epoch=on_epoch)
 
@@ -85,23 +90,62 @@ def test_embedding_shape_finite_deterministic(tmp_path):
     assert not np.allclose(other_seed.vectors, first.vectors)
 
 
-def test_test_vectors_are_per_protein_means_of_test_cells(tmp_path):
-    cells = TinyCells()
+def _plain_means(proteins, vectors):
+    """The reference: for each protein (in order of first appearance), the float64 average of its cells' rows."""
+    names = list(dict.fromkeys(proteins))
+    return names, np.array([np.mean([vectors[i].astype(np.float64) for i in range(len(proteins))
+                                     if proteins[i] == name], axis=0) for name in names])
+
+
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("bf16", marks=pytest.mark.bf16)])
+def test_test_vectors_are_per_protein_means_of_test_cells(tmp_path, precision):
+    """Three test cells per protein; the cells' vectors are recomputed from the final checkpoint in the same
+    precision as the run (bf16 against bf16, fp32 against fp32), so the tolerance is that of the float64 mean."""
+    cells = TinyCells(cells=8, test_cells=3)  # 4 train, 1 val, 3 test cells per protein
     reports = []
-    embedding = DeepLocEmbedder().embed(_request(tmp_path, cells=cells, on_epoch=reports.append))
+    embedding = DeepLocEmbedder().embed(_request(tmp_path, cells=cells, on_epoch=reports.append, precision=precision,
+                                                 batch_size=4, train_cells=4, bn_cells=8))
+    assert embedding.params["precision"] == precision and embedding.params["precision_chosen_by"] == "option"
     from repbench_deeploc.training import DeepLocRun
     from repbench_deeploc.embedder import protocol_for
-    from repbench.torch import choose_runtime
-    request = _request(tmp_path, cells=cells)
-    run = DeepLocRun(request, protocol_for(request), choose_runtime("cpu"), 1e-3, 0)
+    from repbench.torch import choose_runtime, features_of_cells
+    request = _request(tmp_path, cells=cells, precision=precision, batch_size=4, train_cells=4, bn_cells=8)
+    run = DeepLocRun(request, protocol_for(request), choose_runtime("cpu", {"precision": precision}), 1e-3, 0)
     run.fit(None)  # everything is on disk already: loads the final checkpoint
     run.model.eval()
     test_ids = np.flatnonzero(cells.index["split"] == "test")
-    with torch.no_grad():
-        cell_vectors = run.model.features(torch.from_numpy(cells.read(test_ids))).numpy()
-    # one test cell per protein: the protein vector is that cell's last hidden layer
-    np.testing.assert_allclose(embedding.vectors, cell_vectors, rtol=1e-4, atol=1e-5)
+    cell_vectors = features_of_cells(run.model.features, cells, test_ids, run.runtime)  # as the run embeds them
+    proteins = cells.index["protein"].to_numpy()[test_ids].tolist()
+    names, means = _plain_means(proteins, cell_vectors)
+    assert embedding.proteins == names and all(proteins.count(name) == 3 for name in names)
+    # the cells of a protein differ, so neither the sum nor the first cell equals the mean
+    assert not np.allclose(cell_vectors[0], cell_vectors[1], rtol=1e-3)
+    np.testing.assert_allclose(embedding.vectors, means, rtol=1e-6, atol=1e-7)
     assert len(reports) == 1 and set(reports[0].logs) >= {"train_loss", "val_loss", "val_acc", "lr"}
+
+
+@pytest.mark.bf16
+def test_bf16_vectors_are_near_the_fp32_vectors_of_the_same_weights(tmp_path):
+    """Same checkpoint, features computed in fp32 and in bf16 autocast. bf16 keeps 8 significant bits (unit
+    roundoff u = 2**-8 = 0.0039): each of the 11 layers rounds its inputs and weights (2u) and output (u) once,
+    so a cell's feature vector carries a relative error of order 3u per layer, growing at most linearly
+    (11 x 3u ~ 0.13) where rounding errors add up in the same direction, like sqrt(11) x 3u ~ 0.04 where
+    they are independent (what one sees). Asserted: relative distance of each vector below 0.13 (the
+    worst case), and above 0: bf16 did run."""
+    cells = TinyCells()
+    request = _request(tmp_path, cells=cells)
+    DeepLocEmbedder().embed(request)
+    from repbench_deeploc.training import DeepLocRun
+    from repbench_deeploc.embedder import protocol_for
+    from repbench.torch import choose_runtime, features_of_cells
+    run = DeepLocRun(request, protocol_for(request), choose_runtime("cpu", {"precision": "fp32"}), 1e-3, 0)
+    run.fit(None)
+    run.model.eval()
+    test_ids = np.flatnonzero(cells.index["split"] == "test")
+    fp32 = features_of_cells(run.model.features, cells, test_ids, run.runtime)
+    bf16 = features_of_cells(run.model.features, cells, test_ids, choose_runtime("cpu", {"precision": "bf16"}))
+    distance = np.linalg.norm(bf16 - fp32, axis=1) / np.linalg.norm(fp32, axis=1)
+    assert (distance < 11 * 3 * 2.0 ** -8).all() and (distance > 0).all(), distance
 
 
 def test_training_loss_falls_over_a_few_steps():
@@ -113,7 +157,7 @@ def test_training_loss_falls_over_a_few_steps():
     model = DeepLocNet(n_classes=len(CLASSES))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss = lambda m, b: torch.nn.functional.cross_entropy(m(b[0])[0], b[1])  # noqa: E731
-    runtime = choose_runtime("cpu", {"channels_last": "false"})
+    runtime = choose_runtime("cpu", {"channels_last": "false", "precision": "fp32"})
     losses = [run_training_epoch(model, optimizer, [batch], loss, runtime) for _ in range(5)]
     assert losses[-1] < 0.5 * losses[0]
 
@@ -135,7 +179,8 @@ def test_checkpoint_each_epoch_and_exact_resume(tmp_path):
 
     epochs_seen = []
     resumed = DeepLocEmbedder().embed(_request(tmp_path / "run", epochs=3, on_epoch=lambda r: epochs_seen.append(r.epoch)))
-    assert epochs_seen == [2, 3] and resumed.params["resumed_from_epoch"] == 1
+    # epoch 1 again (from its checkpoint: the stop may have come before its record was written), then 2 and 3
+    assert epochs_seen == [1, 2, 3] and resumed.params["resumed_from_epoch"] == 1
     assert sorted(p.name for p in checkpoint_dir.iterdir()) == ["epoch-003.pt"]
 
     straight = DeepLocEmbedder().embed(_request(tmp_path / "straight", epochs=3))

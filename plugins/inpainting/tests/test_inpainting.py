@@ -1,4 +1,9 @@
-"""Paired Cell Inpainting (plugins/inpainting): architecture, pairs, shapes, determinism, learning, resume."""
+"""Paired Cell Inpainting (plugins/inpainting): architecture, pairs, shapes, determinism, learning, resume.
+
+Numeric tests pin ``precision=fp32`` (the automatic choice is bf16 on AMX / AVX-512 BF16 CPUs); the bf16 path has
+its own cases (marked ``bf16``: emulated on CPUs without native bf16, the narrow network keeps them short).
+"""
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +15,7 @@ pytest.importorskip("repbench_inpainting")
 from repbench.data import open_cells  # noqa: E402
 from repbench.embedders import EmbedRequest, Embedder  # noqa: E402
 from repbench.errors import RepbenchError, UsageError  # noqa: E402
-from repbench.torch import choose_runtime, run_training_epoch  # noqa: E402
+from repbench.torch import choose_runtime, features_of_cells, run_training_epoch  # noqa: E402
 from repbench_inpainting import InpaintingEmbedder  # noqa: E402
 from repbench_inpainting.embedder import protocol_for  # noqa: E402
 from repbench_inpainting.model import PairedCellInpainting  # noqa: E402
@@ -33,9 +38,18 @@ def toy():
     return open_cells(TOY)
 
 
+@pytest.fixture(scope="module")
+def toy_three_test_cells(toy):
+    """The same crops with 8 train, 1 val and 3 test cells per protein (a mean over several cells)."""
+    resplit = copy.copy(toy)
+    rank = toy.index.groupby("protein", observed=True).cumcount().to_numpy()
+    resplit.index = toy.index.assign(split=np.where(rank < 8, "train", np.where(rank == 8, "val", "test")))
+    return resplit
+
+
 def _request(out, cells, epochs=1, seed=0, on_epoch=None, **options):
     # one step of 8 source cells per epoch at an eighth of the width: an epoch is a second of CPU
-    options = {"epochs": epochs, "batch_size": 8, "train_cells": 8, "width": NARROW, **options}
+    options = {"epochs": epochs, "batch_size": 8, "train_cells": 8, "width": NARROW, "precision": "fp32", **options}
     return EmbedRequest(cells=cells, out_dir=out, device="cpu", seed=seed,
                         options={k: str(v) for k, v in options.items()}, on_epoch=on_epoch)
 
@@ -99,7 +113,7 @@ def test_a_single_cell_cannot_be_paired():
 
 def test_epoch_pairs_use_train_cells_of_one_protein_and_change_per_epoch(toy, tmp_path):
     request = _request(tmp_path, toy, train_cells="all")
-    run = InpaintingRun(request, protocol_for(request), choose_runtime("cpu"))
+    run = InpaintingRun(request, protocol_for(request), choose_runtime("cpu", {"precision": "fp32"}))
     proteins, splits = toy.index["protein"].to_numpy(), toy.index["split"].to_numpy()
     sources, targets = run.epoch_pairs(1)
     assert sorted(sources) == sorted(np.flatnonzero(splits == "train"))  # each train cell once as a source
@@ -138,20 +152,27 @@ def test_embedding_shape_finite_deterministic(data, request, tmp_path):
     assert not np.allclose(other_seed.vectors, first.vectors)
 
 
-def test_layer_option_and_per_protein_mean_of_test_cells(toy, tmp_path):
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("bf16", marks=pytest.mark.bf16)])
+def test_layer_option_and_per_protein_mean_of_test_cells(toy_three_test_cells, tmp_path, precision):
+    """Three test cells per protein; their vectors are recomputed from the last checkpoint in the run's
+    precision (bf16 against bf16, fp32 against fp32), so the tolerance is that of the float64 mean."""
+    cells = toy_three_test_cells
     reports = []
-    request = _request(tmp_path, toy, layer="conv4_1", on_epoch=reports.append)
+    request = _request(tmp_path, cells, layer="conv4_1", on_epoch=reports.append, precision=precision)
     embedding = InpaintingEmbedder().embed(request)
     assert embedding.vectors.shape == (5, 48) and embedding.params["layer"] == "conv4_1"
-    run = InpaintingRun(request, protocol_for(request), choose_runtime("cpu"))
+    assert embedding.params["precision"] == precision and embedding.params["precision_chosen_by"] == "option"
+    run = InpaintingRun(request, protocol_for(request), choose_runtime("cpu", {"precision": precision}))
     run.fit(None)  # every epoch is on disk: loads the last checkpoint
     run.model.eval()
-    test_ids = np.flatnonzero(toy.index["split"] == "test")
-    with torch.no_grad():
-        cell_vectors = run.model.protein_features(torch.from_numpy(toy.read(test_ids)), "conv4_1").numpy()
-    # one test cell per protein: its vector is that cell's max-pooled conv4_1
-    order = [embedding.proteins.index(p) for p in toy.index["protein"].to_numpy()[test_ids]]
-    np.testing.assert_allclose(embedding.vectors[order], cell_vectors, rtol=1e-4, atol=1e-5)
+    test_ids = np.flatnonzero(cells.index["split"] == "test")
+    cell_vectors = features_of_cells(lambda x: run.model.protein_features(x, "conv4_1"), cells, test_ids, run.runtime)
+    proteins = cells.index["protein"].astype(str).to_numpy()[test_ids].tolist()
+    assert all(proteins.count(p) == 3 for p in set(proteins))
+    assert not np.allclose(cell_vectors[0], cell_vectors[1], rtol=1e-3)  # so neither a sum nor a first cell passes
+    for row, protein in enumerate(embedding.proteins):  # the plain mean of the protein's cells, in float64
+        mine = [cell_vectors[i].astype(np.float64) for i in range(len(proteins)) if proteins[i] == protein]
+        np.testing.assert_allclose(embedding.vectors[row], sum(mine) / len(mine), rtol=1e-6, atol=1e-7)
     assert len(reports) == 1 and reports[0].epoch == 1
     assert set(reports[0].logs) >= {"train_loss", "val_loss", "lr"}
     np.testing.assert_array_equal(reports[0].embedding.vectors, embedding.vectors)
@@ -165,28 +186,35 @@ def test_loss_falls_over_a_few_steps_on_a_fixed_batch(toy):
     torch.manual_seed(0)
     model = PairedCellInpainting(width=NARROW)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.5, 0.999))
-    runtime = choose_runtime("cpu", {"channels_last": "false"})
+    runtime = choose_runtime("cpu", {"channels_last": "false", "precision": "fp32"})
     losses = [run_training_epoch(model, optimizer, [batch], inpainting_loss, runtime) for _ in range(8)]
     assert losses[-1] < 0.7 * losses[0]
 
 
-def test_resume_after_interruption_is_exact(tiny, tmp_path):
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("bf16", marks=pytest.mark.bf16)])
+def test_resume_after_interruption_is_exact(tiny, tmp_path, precision):
+    """Bit for bit in either precision (same machine, same threads, and a resumed run keeps its precision)."""
     straight_reports = []
-    straight = InpaintingEmbedder().embed(_request(tmp_path / "a", tiny, epochs=2, on_epoch=straight_reports.append))
+    straight = InpaintingEmbedder().embed(_request(tmp_path / "a", tiny, epochs=2, on_epoch=straight_reports.append,
+                                                   precision=precision))
 
     def stop_after_one(report):
         if report.epoch == 1:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=stop_after_one))
+        InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=stop_after_one, precision=precision))
     seen = []
-    resumed = InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=seen.append))
-    assert [r.epoch for r in seen] == [2] and resumed.params["resumed_from_epoch"] == 1
-    assert seen[0].logs == straight_reports[1].logs
+    resumed = InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=seen.append,
+                                                  precision=precision))
+    # epoch 1 is handed over again from its checkpoint (its record may not have been written), then epoch 2
+    assert [r.epoch for r in seen] == [1, 2] and resumed.params["resumed_from_epoch"] == 1
+    assert [r.logs for r in seen] == [r.logs for r in straight_reports]
+    np.testing.assert_array_equal(seen[0].embedding.vectors, straight_reports[0].embedding.vectors)
     np.testing.assert_array_equal(resumed.vectors, straight.vectors)
+    assert resumed.params["precision"] == precision
     checkpoint = next((tmp_path / "b" / "checkpoints").glob("*/epoch-002.pt"))
-    assert set(torch.load(checkpoint, weights_only=True)) >= {"model", "optimizer", "rng", "history"}
+    assert set(torch.load(checkpoint, weights_only=True)) >= {"model", "optimizer", "rng", "history", "runtime", "report"}
 
 
 def test_checkpoints_of_other_settings_are_refused(tiny, tmp_path):
