@@ -12,6 +12,7 @@ from repbench.data import open_cells
 from repbench.embedders import EmbedRequest
 from repbench.errors import RepbenchError
 from repbench_cellprofiler import CellProfilerEmbedder, CellProfilerPCAEmbedder, clean_features
+from repbench_cellprofiler.parallel import DEFAULT_CHUNK
 from repbench_cellprofiler.features import EMPTY_MASK, OK, measure_crops
 from repbench_cellprofiler.parallel import measure_cells
 from repbench_cellprofiler.segment import cell_mask
@@ -165,7 +166,7 @@ def test_protein_vectors_are_means_of_z_scored_test_cells(toy, tmp_path):
         warnings.simplefilter("error")  # a clean run warns about nothing
         embedding = CellProfilerEmbedder().embed(EmbedRequest(cells=toy, out_dir=tmp_path, options={"workers": "1"}))
     params = embedding.params
-    assert embedding.proteins == sorted(toy.index["protein"].astype(str).unique())
+    assert sorted(embedding.proteins) == sorted(toy.index["protein"].astype(str).unique())
     assert embedding.vectors.shape == (5, params["features_used"]) and np.isfinite(embedding.vectors).all()
     assert params["dropped_nonfinite_features"] == len(UNDEFINED_BY_CONSTRUCTION)
     assert params["features_used"] == params["features_measured"] - params["dropped_nonfinite_features"] \
@@ -173,6 +174,30 @@ def test_protein_vectors_are_means_of_z_scored_test_cells(toy, tmp_path):
     # one test cell per protein here, so the protein vectors are the z-scored cells themselves
     np.testing.assert_allclose(embedding.vectors.mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(embedding.vectors.std(axis=0), 1, atol=1e-4)
+
+
+def test_a_protein_vector_is_the_mean_of_its_several_z_scored_test_cells(toy, tmp_path):
+    """Three test cells per protein (the toy's crops re-split 8 train / 1 val / 3 test): each protein's vector is
+    the plain mean of its cells' z-scored features, not their sum and not one of them."""
+    index = toy.index
+    rank = index.groupby("protein", observed=True).cumcount().to_numpy()
+    splits = np.where(rank < 8, "train", np.where(rank == 8, "val", "test"))
+    cells = ArrayCells(toy.read(np.arange(len(toy))), index["protein"].astype(str).to_numpy(), splits)
+    embedding = CellProfilerEmbedder().embed(EmbedRequest(cells=cells, out_dir=tmp_path, options={"workers": "1"}))
+
+    test_ids = np.flatnonzero(splits == "test")
+    measured = measure_cells(cells, test_ids, workers=1, chunk=DEFAULT_CHUNK)  # the embedder's own measurement
+    kept_cells, kept_features, _ = clean_features(measured.values, measured.status == 0)
+    assert kept_cells.all() and len(test_ids) == 15
+    values = measured.values[:, kept_features].astype(np.float64)
+    scored = (values - values.mean(axis=0)) / values.std(axis=0)  # z-scored over the test cells
+    proteins = cells.index["protein"].to_numpy()[test_ids]
+    assert not np.allclose(scored[0], scored[1])  # a protein's cells differ
+    assert sorted(embedding.proteins) == sorted(set(proteins))
+    for row, protein in enumerate(embedding.proteins):
+        mine = [scored[i] for i in range(len(test_ids)) if proteins[i] == protein]
+        assert len(mine) == 3
+        np.testing.assert_allclose(embedding.vectors[row], sum(mine) / 3, rtol=1e-5, atol=1e-6)
 
 
 def test_pca_variant_keeps_99_percent_of_the_variance(toy, tmp_path):

@@ -178,6 +178,21 @@ class EmbedRequest:
     progress: Progress | None = None
 
 
+def protein_means(proteins: np.ndarray, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Average the cell vectors of each protein: what most embedders return as their :class:`Embedding`.
+
+    ``proteins`` (n,): the protein of each cell; ``vectors`` (n, d): the cells' vectors. Returns (the protein
+    names in order of first appearance (p,), their means (p, d) float32), summed in float64 so that a mean
+    does not depend on how many cells a protein has or in which order they come."""
+    import pandas as pd
+
+    codes, names = pd.factorize(pd.Series(np.asarray(proteins, dtype=object)), sort=False)
+    sums = np.zeros((len(names), vectors.shape[1]), np.float64)
+    np.add.at(sums, codes, vectors)
+    counts = np.bincount(codes, minlength=len(names)).astype(np.float64)
+    return [str(n) for n in names], (sums / counts[:, None]).astype(np.float32)
+
+
 @runtime_checkable
 class Embedder(Protocol):
     name: str

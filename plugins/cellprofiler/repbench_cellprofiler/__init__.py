@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 import repbench
-from repbench.embedders import EmbedRequest, Embedding, Option, parse_options
+from repbench.embedders import EmbedRequest, Embedding, Option, parse_options, protein_means
 from repbench.errors import RepbenchError
 
 from .features import CORE_FAMILIES, CORRELATION_FAMILIES, PER_CROP_FAMILIES
@@ -119,7 +119,7 @@ class CellProfilerEmbedder:
         test_rows = is_test[used_ids]
         proteins, vectors = protein_means(index["protein"].to_numpy()[used_ids][test_rows], vectors[test_rows])
         params["proteins_without_cells"] = int(index.loc[is_test, "protein"].nunique() - len(proteins))
-        return Embedding(proteins, vectors.astype(np.float32), params)
+        return Embedding(proteins, vectors, params)
 
 
 class CellProfilerPCAEmbedder(CellProfilerEmbedder):
@@ -127,14 +127,6 @@ class CellProfilerPCAEmbedder(CellProfilerEmbedder):
     description = ("CellProfiler features of all cells, z-scored, PCA keeping 99% of the variance; mean of "
                    "each protein's test-cell components")
     pca = True
-
-
-def protein_means(proteins: np.ndarray, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """(n,) protein of each cell, (n, d) cell vectors -> (sorted proteins (p,), (p, d) mean vectors)."""
-    names, which = np.unique(proteins.astype(str), return_inverse=True)
-    sums = np.zeros((len(names), vectors.shape[1]))
-    np.add.at(sums, which, vectors)
-    return [str(n) for n in names], sums / np.bincount(which, minlength=len(names))[:, None]
 
 
 def _cp_measure_version() -> str:

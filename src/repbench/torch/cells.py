@@ -1,4 +1,5 @@
-"""Crops from a CellSet into batches: epoch order, flips and rotations, features, per-protein means."""
+"""Crops from a CellSet into batches: epoch order, flips and rotations, features, per-protein means
+(:func:`repbench.embedders.protein_means`, and its torchrun form :func:`gathered_protein_means`)."""
 from __future__ import annotations
 
 from typing import Callable, Iterator
@@ -7,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..embedders import protein_means  # noqa: F401  (re-exported: repbench.torch.protein_means)
 from .runtime import Runtime
 from .seeding import generator
 
@@ -67,16 +69,6 @@ def features_of_cells(features: Callable[[torch.Tensor], torch.Tensor], cells, c
         if on_batch is not None:
             on_batch(len(ids))
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
-
-
-def protein_means(proteins: np.ndarray, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Average the cell vectors (n, d) of each protein: (names in order of first appearance, (p, d)).
-    Summed in float64 so that the mean does not depend on how many cells a protein has."""
-    codes, names = pd.factorize(pd.Series(np.asarray(proteins, dtype=object)), sort=False)
-    sums = np.zeros((len(names), vectors.shape[1]), np.float64)
-    np.add.at(sums, codes, vectors)
-    counts = np.bincount(codes, minlength=len(names)).astype(np.float64)
-    return [str(n) for n in names], (sums / counts[:, None]).astype(np.float32)
 
 
 def gathered_protein_means(proteins: np.ndarray, rows: np.ndarray, vectors: np.ndarray, dim: int
