@@ -169,7 +169,24 @@ def markdown(rows: list[tuple[str, dict, float, bool]], data: str) -> str:
             f"2-core CPU by `benchmarks/compare_embedders.py`. `*-untrained` rows: the same network and seed with no "
             f"training step (`--option untrained=true`). Chance for mAP and F0.5 is roughly the prevalence; "
             f"for AMI it is 0." + ("".join(f" {o}." for o in others)))
-    return "\n".join(lines) + "\n" + note + "\n"
+    return "\n".join(lines) + "\n" + note + "\n" + compute_note(rows)
+
+
+def compute_note(rows: list[tuple[str, dict, float, bool]]) -> str:
+    """The line under the table on what the torch embedders computed in (their scores depend on it)."""
+    kinds: dict[tuple[str, str, str], list[str]] = {}
+    for label, result, _, _ in rows:
+        params = result["input"]["metadata"].get("params") or {}
+        if "precision" in params:
+            key = (params["precision"], params.get("precision_chosen_by", "auto"), params.get("cpu", "not recorded"))
+            kinds.setdefault(key, []).append(f"`{label}`")
+    if not kinds:
+        return ""
+    said = "; ".join(f"{', '.join(labels)} in {precision} ({'chosen automatically' if chosen == 'auto' else chosen}) "
+                     f"on a CPU of kind {cpu}" for (precision, chosen, cpu), labels in kinds.items())
+    return (f"\nPrecision: {said}. On CPUs with native bf16 (AMX, AVX-512 BF16) the automatic choice is bf16, and "
+            "the torch embedders' scores differ in the second or third decimal; `-o precision=fp32` gives these "
+            "numbers' precision ([docs/deeploc.md](docs/deeploc.md#reproducible-across-cpus-and-precisions)).\n")
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: no chromium and no root to install it; the browser test will be skipped" >&2
   fi
 fi
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -m "not bf16" "$@"  # the bf16 tests run in their block below
 
 # Simulated CPU (issue 9): the tests of numbers promised identical on every CPU, again with numpy's dispatched
 # SIMD kernels switched off (AVX2/FMA3 here; the AVX-512 groups too, for machines that have them). OpenBLAS is
@@ -26,3 +26,11 @@ echo "simulated CPU: NPY_DISABLE_CPU_FEATURES='$NO_SIMD'" >&2
 NPY_DISABLE_CPU_FEATURES="$NO_SIMD" .venv/bin/python -c 'import numpy; numpy.show_runtime()' >&2  # what runs
 NPY_DISABLE_CPU_FEATURES="$NO_SIMD" .venv/bin/python -m pytest ${flags[@]+"${flags[@]}"} \
   tests/test_golden.py tests/test_metrics.py tests/test_evaluator.py
+
+# bf16 block: the tests of the bfloat16 autocast path (marked bf16), the precision the automatic choice takes on
+# AMX / AVX-512 BF16 CPUs. Emulated (slow) on other CPUs, so small nets, run once here (the main run skips them).
+if .venv/bin/python -c "import torch" 2>/dev/null; then
+  .venv/bin/python -c "from repbench.torch.runtime import cpu_has_native_bf16 as n, cpu_kind as k
+print(f'bf16 tests: CPU kind {k()}, bf16 {\"native\" if n() else \"emulated\"}')" >&2
+  .venv/bin/python -m pytest -q -m bf16 tests plugins
+fi

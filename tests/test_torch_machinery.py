@@ -271,3 +271,12 @@ def test_recalibrate_batch_norm_sets_the_average_batch_statistics():
     torch.testing.assert_close(norm[0].running_mean, expected_mean)
     torch.testing.assert_close(norm[0].running_var, expected_var)
     assert norm[0].momentum == 0.1 and not norm.training
+
+
+def test_the_run_summary_line_names_the_precision_who_chose_it_and_the_cpu_kind():
+    from repbench.run import compute_summary
+
+    line = compute_summary(choose_runtime("cpu", {"precision": "bf16"}).describe())
+    assert line.startswith(f"precision bf16 (from --option precision) on cpu, CPU kind {cpu_kind()}, ")
+    assert "chosen automatically" in compute_summary(choose_runtime("cpu").describe())
+    assert compute_summary({"lr": 0.1}) is None  # embedders without a torch runtime print nothing

@@ -152,6 +152,19 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
     return RunResult(out, info, table_path, result)
 
 
+def compute_summary(params: dict) -> str | None:
+    """One line on what a torch embedder computed in, from its ``Embedding.params`` (None for others), e.g.
+    "precision fp32 (chosen automatically) on cpu, CPU kind AVX2, 2 threads": bit-for-bit reproducible only on
+    the same precision and CPU kind (docs/deeploc.md)."""
+    if "precision" not in params:
+        return None
+    chosen = {"auto": "chosen automatically", "option": "from --option precision",
+              "checkpoint": "kept from the checkpoints resumed"}.get(params.get("precision_chosen_by"), "")
+    line = f"precision {params['precision']}" + (f" ({chosen})" if chosen else "")
+    line += f" on {params.get('device', '?')}, CPU kind {params.get('cpu', 'unknown')}"
+    return line + (f", {params['threads']} threads" if params.get("threads") else "")
+
+
 def is_main_process() -> bool:
     """False in the processes of a torchrun job other than rank 0 (docs/distributed.md): they take part in
     training but only rank 0 writes the run folder, scores the epochs and prints."""

@@ -62,6 +62,9 @@ def run_command(
         f"[bold]{escape(outcome.embedder.name)}[/] {escape(outcome.embedder.version)}: {len(record['trajectory'])} "
         "epoch(s) scored"
     )
+    compute = run_lib.compute_summary(record["input"]["metadata"].get("params") or {})
+    if compute is not None:  # a user whose numbers differ from the README's sees why (docs/deeploc.md)
+        common.console.print(compute, markup=False, highlight=False)
     print_scores(record)
     common.console.print(f"run folder: {escape(str(outcome.out_dir))} (result.json, embeddings.parquet, "
                          "trajectory.json, run.json)")
