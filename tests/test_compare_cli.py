@@ -174,3 +174,14 @@ def test_terms_csv_guards_formula_cells_and_is_atomic(tmp_path):
     got = list(csv.DictReader(path.open()))[0]
     assert got["group"].startswith("'=") and got["name"] == "'@cmd" and got["difference"] == "-0.25"
     assert [p.name for p in tmp_path.iterdir()] == ["terms.csv"]  # no temp file left
+
+
+def test_tables_covering_different_proteins_are_compared_on_the_shared_ones(tables, tmp_path):
+    st, _, t = tables
+    half = t["real"].proteins[::2]
+    rng = np.random.default_rng(5)
+    other = read_table(write_table(tmp_path / "half.parquet", half, rng.standard_normal((len(half), 8))), st)
+    result = compare_tables(t["real"], other, st, tiers=["complex"], resamples=300, ami_resamples=3)
+    in_tier = [p for p in half if p in st.tiers["complex"].members]
+    assert result["b"]["proteins"] == len(half) and result["tiers"]["complex"]["proteins"] == len(in_tier)
+    assert result["tiers"]["complex"]["map"]["difference"] > 0
