@@ -51,3 +51,13 @@ def test_generate_and_info_demo(tmp_path, monkeypatch):
     result = runner.invoke(app, ["data", "info", "demo:proteins=6,cells=4", "--json"])
     info = json.loads(result.stdout)
     assert info["name"] == "demo" and info["cells"] == 24 and info["dataset"] == "synthetic"
+
+
+def test_info_counts_the_classes_present(tmp_path):
+    """Not the length of the class list: '6 of 17 classes present' for a small demo set."""
+    result = CliRunner().invoke(app, ["data", "info", "demo:proteins=20,cells=2"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(CliRunner().invoke(app, ["data", "info", "demo:proteins=20,cells=2", "--json"]).stdout)
+    present = sum(1 for n in info["cells_per_class"].values() if n)
+    assert present < len(info["classes"])
+    assert f"{present} of {len(info['classes'])} classes present" in result.stdout

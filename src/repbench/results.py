@@ -6,12 +6,14 @@ as a list). The site build, ``submit`` and the tests use it to refuse a record t
 """
 from __future__ import annotations
 
+import json
 import math
 import platform
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -57,7 +59,8 @@ def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX].strip("-")
     if not slug:
-        raise RepbenchError("bad-name", f"the name {name!r} has no letters or digits to make a file name from; choose another")
+        raise RepbenchError("bad-name", f"the name {name!r} has no letters or digits to make a file name from; "
+                            "choose another")
     return slug
 
 
@@ -77,6 +80,19 @@ def make_submission(result: dict, name: str, description: str = "", reference: b
     if embedding_file:
         record["submission"]["embedding_file"] = embedding_file
     return record
+
+
+@lru_cache(maxsize=16)
+def tiers_of(version: str) -> tuple[str, ...]:
+    """The tier names of the standards set ``version`` (``yeast-v1``, ``human-v1+unofficial``...): from its
+    shipped manifest; the yeast tiers when no such set is shipped (an override)."""
+    from .standards import shipped_dir
+
+    try:
+        manifest = json.loads((shipped_dir(version.partition("+")[0]) / "manifest.json").read_text())
+        return tuple(manifest["tiers"]) or TIERS
+    except (OSError, ValueError, KeyError, TypeError):
+        return TIERS
 
 
 def _number(x: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:
@@ -275,8 +291,9 @@ class Record(_Block):
         if not _number(data.get("coverage"), 0, 1):
             problems.append("coverage: not a number in [0, 1]")
         tiers = {}
+        known = tiers_of(str(stamp.get("version", "")))
         for tier, scores in data["tiers"].items():
-            if tier not in known_tiers():
+            if tier not in known:
                 problems.append(f"tiers.{tier}: unknown tier")
                 continue
             tiers[tier] = TierScores.from_dict(scores, f"tiers.{tier}", problems)
