@@ -6,14 +6,12 @@ as a list). The site build, ``submit`` and the tests use it to refuse a record t
 """
 from __future__ import annotations
 
-import json
 import math
 import platform
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from typing import Any
 from . import __version__
 from .errors import RepbenchError
 from .files import current_umask, write_json_atomic  # noqa: F401 (the record's writer)
-from .standards import known_tiers
+from .standards import tiers_of
 
 SCHEMA = "repbench.result/1"
 DATASETS = ("synthetic", "real", "unknown")
@@ -80,19 +78,6 @@ def make_submission(result: dict, name: str, description: str = "", reference: b
     if embedding_file:
         record["submission"]["embedding_file"] = embedding_file
     return record
-
-
-@lru_cache(maxsize=16)
-def tiers_of(version: str) -> tuple[str, ...]:
-    """The tier names of the standards set ``version`` (``yeast-v1``, ``human-v1+unofficial``...): from its
-    shipped manifest; the yeast tiers when no such set is shipped (an override)."""
-    from .standards import shipped_dir
-
-    try:
-        manifest = json.loads((shipped_dir(version.partition("+")[0]) / "manifest.json").read_text())
-        return tuple(manifest["tiers"]) or TIERS
-    except (OSError, ValueError, KeyError, TypeError):
-        return TIERS
 
 
 def _number(x: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:

@@ -51,13 +51,23 @@ def shipped_versions() -> list[str]:
     return sorted(p.name for p in base.iterdir() if (p / "manifest.json").is_file())
 
 
+@lru_cache(maxsize=16)
+def tiers_of(version: str) -> tuple[str, ...]:
+    """The tier names of the shipped standard set ``version`` (``yeast-v1``, ``human-v1+unofficial``, ...) in
+    display order, from its manifest without loading the tiers; yeast-v1's ``TIERS`` for a set not shipped."""
+    try:
+        manifest = json.loads((shipped_dir(version.partition("+")[0]) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return TIERS
+    return tuple(manifest.get("tier_order", sorted(manifest.get("tiers", {})))) or TIERS
+
+
 @lru_cache(maxsize=1)
 def known_tiers() -> tuple[str, ...]:
     """Every tier name of every shipped standard set (yeast-v1's first): what a result record may hold."""
     names = list(TIERS)
     for version in shipped_versions():
-        manifest = json.loads((shipped_dir(version) / "manifest.json").read_text())
-        names += [t for t in manifest.get("tier_order", sorted(manifest.get("tiers", {}))) if t not in names]
+        names += [t for t in tiers_of(version) if t not in names]
     return tuple(names)
 
 
