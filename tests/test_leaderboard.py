@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from repbench.cli.main import app
 from repbench.leaderboard import build as build_module
-from repbench.leaderboard import build_site, figures, plots, samples
+from repbench.leaderboard import build_site, collect, figures, localization, overlap, plots, rank, render, samples
 from repbench.results import validate_record
 
 XSS = "<script>alert(1)</script>"
@@ -34,9 +34,9 @@ def submissions(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("submissions")
     rng = np.random.default_rng(7)
     make = samples.make_submission
-    leader = make(rng, "Leader net", "leader", folder=folder, skill=0.9, embedding=True, embedding_rows=120, epochs=4)
+    leader = make(rng, "Leader net", "leader", folder=folder, skill=0.9, embedding=True, embedding_rows=400, epochs=4)
     close = make(rng, "Close second", "close", folder=folder, skill=0.85)
-    far = make(rng, "Far behind", "far", folder=folder, skill=0.2)
+    far = make(rng, "Far behind", "far", folder=folder, skill=0.2, embedding=True, embedding_rows=400)
     # Controlled GO-CC intervals: close overlaps the leader's, far does not.
     _set_map(leader, "go_cc", 0.30, 0.28, 0.32)
     _set_map(close, "go_cc", 0.27, 0.25, 0.29)
@@ -87,7 +87,7 @@ def test_bad_records_are_reported_and_skipped(site):
 
 
 def _section_slugs(index: str, section: str) -> list[str]:
-    block = re.search(rf'<section class="board" id="{section}">(.*?)</section>', index, re.S)
+    block = re.search(rf'<section class="board" id="yeast-v1-{section}">(.*?)</section>', index, re.S)
     return re.findall(r'data-slug="([a-z0-9-]+)"', block.group(1)) if block else []
 
 
@@ -98,8 +98,8 @@ def test_sections_keep_synthetic_and_partial_rows_apart(site):
     assert set(main) == {"leader", "close", "far", "localization", "random", "shuffled", "xss"}
     assert _section_slugs(index, "synthetic") == ["synthetic-smoke"]
     assert _section_slugs(index, "partial") == ["half"]
-    # The synthetic and partial rows have the best scores overall, yet the main leader is still "leader".
-    assert main[0] == "leader"
+    # Rows with a table beside them (leader, far) are ranked and come first; the rest follow by mean mAP.
+    assert main[:2] == ["leader", "far"]
 
 
 def test_references_are_shaded_and_labelled(site):
@@ -112,35 +112,77 @@ def test_references_are_shaded_and_labelled(site):
     assert '<tr class="" data-slug="leader">' in index
 
 
-def test_leader_and_ties_follow_the_intervals(site):
+def test_only_ranked_rows_get_rank_marks(site):
     _, report = site
     by_slug = {e.slug: e for e in report.entries}
-    assert by_slug["leader"].leader["go_cc"] and not by_slug["leader"].tied["go_cc"]
-    assert by_slug["close"].tied["go_cc"]
-    assert not by_slug["far"].tied["go_cc"] and not by_slug["far"].leader["go_cc"]
-    # Ties are judged within a section: the synthetic row is its own section's leader.
-    assert by_slug["synthetic-smoke"].leader["go_cc"]
+    # leader and far have tables: one joint bootstrap ranks them; the others cannot be ranked (no table).
+    assert set(by_slug["leader"].marks) == {"overall", "go_cc", "go_bp", "kegg", "complex"}
+    assert by_slug["close"].marks == {} and by_slug["random"].marks == {}
+    assert by_slug["leader"].marks["overall"].leader != by_slug["far"].marks["overall"].leader
+    # Alone in their sections: "only row", no marks, no stars.
+    for slug in ("synthetic-smoke", "half"):
+        assert by_slug[slug].only_row and by_slug[slug].marks == {}
+    assert not by_slug["leader"].only_row
     assert ("go_cc", "map") in by_slug["leader"].best and ("go_cc", "map") not in by_slug["close"].best
 
 
-def test_rank_marks_overlap_exactly():
+def _entry(slug: str, rng) -> collect.Entry:
+    return collect.Entry(Path(f"{slug}.json"), samples.make_submission(rng, slug, slug))
+
+
+def test_rank_marks_come_from_the_paired_test_not_interval_overlap():
+    """b differs from the leader a by a tiny, consistent amount on every protein: the rank intervals and the
+    unpaired mAP intervals overlap, yet the paired test separates them; c equals a (a tie: a leads, by order)."""
+    import pandas as pd
+
     rng = np.random.default_rng(3)
-    entries = []
-    for slug, (value, low, high) in {"a": (0.5, 0.45, 0.55), "b": (0.4, 0.35, 0.45), "c": (0.4, 0.30, 0.449)}.items():
-        record = samples.make_submission(rng, slug, slug)
-        _set_map(record, "kegg", value, low, high)
-        entries.append(build_module.Entry(Path(f"{slug}.json"), record))
-    build_module.rank(entries)
-    assert [e.tied["kegg"] for e in entries] == [False, True, False]  # touching counts, 0.449 < 0.45 does not
-    assert [e.leader["kegg"] for e in entries] == [True, False, False]
+    from repbench import verdicts
+
+    proteins = list(verdicts.universe(samples._standards())[:400])  # ORFs the bootstrap resamples
+    base = rng.uniform(0.05, 0.95, size=400)
+    aps = {"a": base, "b": base - 0.002, "c": base.copy()}
+    entries = [_entry(slug, rng) for slug in aps]
+    rank.mark_ranks(entries, {slug: {"go_cc": pd.Series(v, index=proteins)} for slug, v in aps.items()})
+    marks = {e.slug: e.marks["go_cc"] for e in entries}
+    assert marks["a"].leader and not marks["a"].indistinguishable
+    assert marks["c"].indistinguishable and not marks["c"].leader
+    assert not marks["b"].indistinguishable and not marks["b"].leader
+    half_width = 1.96 * base.std() / np.sqrt(base.size)  # the unpaired 95% mAP intervals overlap widely
+    assert 0.002 < half_width
+    assert marks["b"].low <= marks["b"].mean_rank <= marks["b"].high <= 3
+    assert set(entries[0].marks) == {"go_cc", "overall"}
+
+
+def test_rows_sort_by_mean_rank_then_unranked_by_mean_map():
+    rng = np.random.default_rng(4)
+    rows = [_entry(s, rng) for s in ("x", "y", "z", "w")]
+    rows[0].marks["overall"] = collect.Mark(2.0, 1, 3, False, True)
+    rows[1].marks["overall"] = collect.Mark(1.2, 1, 2, True, False)
+    for row, value in zip(rows[2:], (0.1, 0.5)):
+        for tier in row.record["tiers"]:
+            row.record["tiers"][tier]["map"] = value
+    ordered = sorted(rows, key=rank._order)
+    assert [e.slug for e in ordered] == ["y", "x", "w", "z"]
 
 
 def test_section_rules():
     record = {"dataset": "real", "coverage": 0.95}
-    assert build_module.section_of(record) == "main"
-    assert build_module.section_of({**record, "coverage": 0.8999}) == "partial"
-    assert build_module.section_of({**record, "dataset": "synthetic"}) == "synthetic"
-    assert build_module.section_of({**record, "dataset": "unknown"}) == "unknown"
+    assert collect.section_of(record) == "main"
+    assert collect.section_of({**record, "coverage": 0.8999}) == "partial"
+    assert collect.section_of({**record, "dataset": "synthetic"}) == "synthetic"
+    assert collect.section_of({**record, "dataset": "unknown"}) == "unknown"
+
+
+def test_one_board_per_standard_set_never_ranked_together():
+    rng = np.random.default_rng(6)
+    entries = [_entry(s, rng) for s in ("a", "b", "c")]
+    entries[2].record["standards"] = {**entries[2].record["standards"], "version": "human-v1"}
+    grouped = collect.boards(entries)
+    assert list(grouped) == ["yeast-v1", "human-v1"]
+    assert [e.slug for e in grouped["human-v1"]] == ["c"]
+    boards = build_module.make_boards(entries, Path("/nonexistent-cache"))
+    human = next(b for b in boards if b.version == "human-v1")
+    assert human.sections[0][1][0].only_row  # alone on its board: not ranked with the yeast rows
 
 
 def test_hostile_name_is_escaped_everywhere(site):
@@ -157,16 +199,20 @@ def test_downloads_hold_the_whole_table(site):
     rows = list(csv.DictReader(io.StringIO((out / "leaderboard.csv").read_text())))
     assert sorted(r["slug"] for r in rows) == sorted(e.slug for e in report.entries)
     leader = next(r for r in rows if r["slug"] == "leader")
-    assert float(leader["go_cc_map"]) == 0.30 and leader["go_cc_leader"] == "True"
-    assert {"go_bp_ami", "go_bp_ami_sd", "kegg_map_ci_low", "complex_f05", "coverage", "dimension", "dataset",
-            "date", "section"} <= set(leader)
+    assert float(leader["go_cc_map"]) == 0.30
+    assert {"go_bp_ami", "go_bp_ami_sd", "kegg_map_ci_low", "complex_f05", "complex_ap", "coverage", "dimension",
+            "dataset", "date", "section", "standards", "labels", "overall_rank_mean", "overall_rank_low",
+            "go_cc_leader", "go_cc_indistinguishable_from_leader", "go_cc_label_overlap"} <= set(leader)
+    by_slug = {e.slug: e for e in report.entries}
+    assert float(leader["overall_rank_mean"]) == by_slug["leader"].marks["overall"].mean_rank
     payload = json.loads((out / "leaderboard.json").read_text())
     assert len(payload["rows"]) == len(report.entries)
-    assert next(r for r in payload["rows"] if r["slug"] == "close")["go_cc_tied_with_leader"] is True
+    close = next(r for r in payload["rows"] if r["slug"] == "close")
+    assert close["overall_rank_mean"] is None and close["go_cc_indistinguishable_from_leader"] is False
 
 
 def test_csv_cells_cannot_become_formulas():
-    text = build_module.to_csv([{"name": "=HYPERLINK(1)", "x": 1.5, "y": None}])
+    text = render.to_csv([{"name": "=HYPERLINK(1)", "x": 1.5, "y": None}])
     assert text.splitlines()[1] == "'=HYPERLINK(1),1.5,"
 
 
@@ -193,10 +239,10 @@ def test_submission_page_has_card_scores_and_pictures(site):
 
 
 def test_localization_classes_follow_huh():
-    huh = figures.huh_localizations()
+    huh = localization.huh_localizations()
     assert "cytoplasm" in huh["YAL001C"] and "nucleus" in huh["YAL001C"]
-    names = [n for n, _, _ in plots.LOCALIZATION_CLASSES]
-    classes = plots.localization_classes(["YAL001C", "NOT-AN-ORF"], huh)
+    names = [n for n, _, _ in localization.LOCALIZATION_CLASSES]
+    classes = localization.localization_classes(["YAL001C", "NOT-AN-ORF"], huh)
     assert names[classes[0]] == "nucleus"  # nucleus wins over cytoplasm
     assert classes[1] == len(names)
 
@@ -294,3 +340,163 @@ def test_cli_reports_a_missing_folder(tmp_path):
     assert "no-submissions" in result.stderr
     assert "Traceback" not in result.output
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# ---- label overlap ----------------------------------------------------------------------------------------
+
+
+def _concentrated_reference(membership: np.ndarray, classes: np.ndarray, n_classes: int) -> list[bool]:
+    """Plain loops: each group's top class, hypergeometric tail x classes, BH over tested groups, majority."""
+    from math import comb
+
+    located = [i for i in range(classes.size) if classes[i] < n_classes]
+    total = len(located)
+    tested, p_values = [], []
+    for g in range(membership.shape[0]):
+        members = [classes[i] for i in range(classes.size) if membership[g, i] and classes[i] < n_classes]
+        if len(members) < overlap.MIN_MEMBERS:
+            continue
+        counts = [members.count(c) for c in range(n_classes)]
+        top = counts.index(max(counts))
+        k, n, big = counts[top], len(members), sum(1 for i in located if classes[i] == top)
+        tail = sum(comb(big, j) * comb(total - big, n - j) for j in range(k, min(n, big) + 1)) / comb(total, n)
+        tested.append((g, k, n))
+        p_values.append(min(1.0, tail * n_classes))
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    q = [0.0] * m
+    running = 1.0
+    for rank_, i in reversed(list(enumerate(order, start=1))):
+        running = min(running, p_values[i] * m / rank_)
+        q[i] = running
+    out = [False] * membership.shape[0]
+    for (g, k, n), value in zip(tested, q):
+        out[g] = value < overlap.ALPHA and 2 * k > n
+    return out
+
+
+def test_label_overlap_matches_a_plain_reference():
+    rng = np.random.default_rng(12)
+    classes = rng.integers(0, 5, size=300)  # 4 classes + "no class" (4)
+    membership = rng.random((60, 300)) < 0.03
+    for g in range(0, 60, 3):  # a third of the groups drawn from one class: concentrated
+        pool = np.flatnonzero(classes == g % 4)
+        membership[g] = False
+        membership[g, rng.choice(pool, size=8, replace=False)] = True
+    got = overlap.concentrated(membership, classes, 4)
+    assert got.tolist() == _concentrated_reference(membership, classes, 4)
+    assert 15 <= got.sum() <= 25
+
+
+def test_go_cc_overlaps_localization_labels_and_identity_labels_mark_nothing():
+    measured = overlap.localization_overlap("yeast-v1")
+    assert set(measured) == {"go_cc", "go_bp", "kegg", "complex"}
+    assert measured["go_cc"] >= overlap.MARK_AT > measured["go_bp"]
+    assert overlap.overlap_for(["localization"], "yeast-v1") == measured
+    assert overlap.overlap_for(["protein-identity"], "yeast-v1") == {}
+    assert overlap.overlap_for(None, "yeast-v1") == {} and overlap.overlap_for([], "yeast-v1") == {}
+
+
+# ---- every table layout draws ------------------------------------------------------------------------------
+
+
+def test_tsne_draws_a_table_with_one_numeric_column_per_feature(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from repbench.table import file_sha256
+
+    rng = np.random.default_rng(13)
+    orfs = sorted(rng.choice(samples._standards().reference_proteome, size=40, replace=False).tolist())
+    frame = pd.DataFrame(rng.normal(size=(40, 5)), columns=[f"f{i}" for i in range(5)], index=pd.Index(orfs, name="protein"))
+    path = tmp_path / "columns.parquet"
+    frame.to_parquet(path)  # what pandas writes: protein as the index column, one float column per feature
+    monkeypatch.setattr(plots, "tsne_coordinates", lambda v: np.asarray(v)[:, :2])
+    job = figures.FigureJob("columns", file_sha256(path), {}, None, path)
+    result = figures._tsne_map(job, tmp_path / "cache")
+    assert not isinstance(result, str), result
+    coords, kept = result
+    assert coords.shape == (40, 2) and kept == orfs
+
+
+# ---- the repo's own records ----------------------------------------------------------------------------------
+
+
+REPO_SUBMISSIONS = Path(__file__).resolve().parent.parent / "leaderboard" / "submissions"
+
+
+@pytest.fixture(scope="module")
+def repo_boards(tmp_path_factory):
+    entries, skipped = collect.collect(REPO_SUBMISSIONS)
+    assert skipped == []
+    return {b.version: b for b in build_module.make_boards(entries, tmp_path_factory.mktemp("aps"))}
+
+
+def test_repo_real_rows_are_ranked_with_intervals(repo_boards):
+    board = repo_boards["yeast-v1"]
+    sections = {section.key: rows for section, rows in board.sections}
+    real = {e.slug: e for e in sections["main"]}
+    assert set(real) == {"lu-2018-wt2-morphology-features", "lu-2018-rap3-morphology-features",
+                         "random-wt2-proteins", "shuffled-wt2-features", "localization-huh-2003-flags"}
+    for entry in real.values():
+        assert entry.record["dataset"] == "real"
+        for key in ("overall", *board.tiers):
+            mark = entry.marks[key]
+            assert 1 <= mark.low <= mark.mean_rank <= mark.high <= len(real)
+    wt2, noise = real["lu-2018-wt2-morphology-features"], real["random-wt2-proteins"]
+    assert wt2.marks["overall"].high < noise.marks["overall"].low  # real features beat random vectors, clearly
+    assert not noise.marks["overall"].indistinguishable
+    assert real["localization-huh-2003-flags"].annotation and real["localization-huh-2003-flags"].reference
+    assert [e.slug for e in sections["main"]] == sorted(real, key=lambda s: real[s].marks["overall"].mean_rank)
+    assert wt2.labels == [] and "published Handfield" in wt2.submission["description"]
+    assert "z-scored" in wt2.submission["model_card"]
+
+
+def test_repo_demo_records_are_synthetic_and_declare_labels(repo_boards):
+    sections = {section.key: rows for section, rows in repo_boards["yeast-v1"].sections}
+    synthetic = {e.slug: e for e in sections["synthetic"]}
+    assert {"random-synthetic-demo", "shuffled-synthetic-demo", "deeploc-synthetic-demo"} <= set(synthetic)
+    assert "partial" not in sections and "unknown" not in sections
+    deeploc = synthetic["deeploc-synthetic-demo"]
+    assert deeploc.labels == ["localization"] and deeploc.overlap["go_cc"] >= overlap.MARK_AT
+    assert synthetic["inpainting-synthetic-demo"].labels == ["protein-identity"]
+    assert synthetic["inpainting-synthetic-demo"].overlap == {}
+
+
+# ---- amending and re-scoring records ----------------------------------------------------------------------
+
+
+def test_amend_and_rescore_keep_what_the_submitter_said(tmp_path):
+    from repbench import EVALUATOR_VERSION, standards
+    from repbench.evaluator import evaluate_table
+    from repbench.leaderboard import records
+    from repbench.results import embedding_copy_name, make_submission, write_json_atomic
+    from repbench.table import read_table, write_table
+
+    st = standards.load()
+    rng = np.random.default_rng(14)
+    orfs = sorted(rng.choice(st.reference_proteome, size=150, replace=False).tolist())
+    staged = write_table(tmp_path / "t.parquet", orfs, samples.clustered_vectors(rng, orfs, 8, 0.8),
+                         {"labels": ["localization"]})
+    table = read_table(staged, st)
+    folder = tmp_path / "subs"
+    copy = folder / embedding_copy_name("mine", table.sha256)
+    folder.mkdir()
+    copy.write_bytes(staged.read_bytes())
+    record = make_submission(evaluate_table(table, st), "Mine", "desc", embedding_file=copy.name)
+    assert record["submission"]["labels"] == ["localization"]  # carried from the table's metadata
+    record["evaluator"]["version"] = "0.9.0"
+    record["trajectory"] = [{"epoch": 1, "tiers": {}}]
+    path = write_json_atomic(folder / "mine.json", record)
+    records.amend_record(path, dataset="real", model_card="How it was made.")
+    with pytest.raises(build_module.RepbenchError, match="bad-dataset"):
+        records.amend_record(path, dataset="imaginary")
+    new = records.rescore_record(path)
+    assert new["evaluator"]["version"] == EVALUATOR_VERSION
+    assert new["dataset"] == "real" and new["trajectory"] == [{"epoch": 1, "tiers": {}}]
+    kept = {k: new["submission"][k] for k in ("name", "description", "model_card", "labels", "embedding_file")}
+    assert kept == {"name": "Mine", "description": "desc", "model_card": "How it was made.",
+                    "labels": ["localization"], "embedding_file": copy.name}
+    assert json.loads(path.read_text()) == new and collect.site_problems(new) == []
+    copy.write_bytes(b"not the same table")
+    with pytest.raises(build_module.RepbenchError, match="no-table"):
+        records.rescore_record(path)

@@ -28,9 +28,11 @@ def site(tmp_path_factory) -> Path:
     rng = np.random.default_rng(21)
     samples.make_submission(rng, "DeepLoc (quick)", "deeploc", folder=folder, skill=0.9, embedding=True,
                             embedding_rows=150, epochs=5, description="A CNN trained on single cells.")
-    samples.make_submission(rng, "Paired cell inpainting", "pci", folder=folder, skill=0.6)
+    samples.make_submission(rng, "Paired cell inpainting", "pci", folder=folder, skill=0.6, embedding=True,
+                            embedding_rows=150)
     samples.make_submission(rng, XSS, "xss", folder=folder, skill=0.4, description=XSS)
-    samples.make_submission(rng, "Random", "random", folder=folder, reference=True, skill=0.0)
+    samples.make_submission(rng, "Random", "random", folder=folder, reference=True, skill=0.0, embedding=True,
+                            embedding_rows=150)
     samples.make_submission(rng, "Synthetic smoke", "smoke", folder=folder, dataset="synthetic", skill=1.0)
     out = tmp_path_factory.mktemp("out") / "site"
     build_site(folder, out)
@@ -59,32 +61,65 @@ def page(browser):
     context.close()
 
 
+MAIN = "yeast-v1-main"
+
+
 def _column(tab, section: str) -> list[str]:
     return [row.get_attribute("data-slug") for row in tab.query_selector_all(f"#{section} tbody tr")]
 
 
 def test_index_shows_every_row_and_sorts_on_click(site, page, tmp_path):
     page.goto((site / "index.html").as_uri())
-    assert sorted(_column(page, "main")) == ["deeploc", "pci", "random", "xss"]
-    assert _column(page, "synthetic") == ["smoke"]
-    assert page.locator("#main tr.reference").count() == 1
+    assert sorted(_column(page, MAIN)) == ["deeploc", "pci", "random", "xss"]
+    assert _column(page, "yeast-v1-synthetic") == ["smoke"]
+    assert page.locator(f"#{MAIN} tr.reference").count() == 1
 
-    header = page.locator("#main th[data-col='2'] button")  # GO-CC mAP
+    header = page.locator(f"#{MAIN} th[data-col='3'] button")  # GO-CC mAP
     values = lambda: [float(v) for v in page.eval_on_selector_all(  # noqa: E731
-        "#main tbody tr td:nth-child(3)", "cells => cells.map(c => c.dataset.value)")]
+        f"#{MAIN} tbody tr td:nth-child(4)", "cells => cells.map(c => c.dataset.value)")]
     header.click()
     assert values() == sorted(values(), reverse=True)
-    assert page.locator("#main th[data-col='2']").get_attribute("aria-sort") == "descending"
+    assert page.locator(f"#{MAIN} th[data-col='3']").get_attribute("aria-sort") == "descending"
     header.click()
     assert values() == sorted(values())
-    page.locator("#main th[data-col='0'] button").click()  # by name, A to Z
-    names = page.eval_on_selector_all("#main tbody td.name a", "links => links.map(a => a.textContent)")
+    page.locator(f"#{MAIN} th[data-col='0'] button").click()  # by name, A to Z
+    names = page.eval_on_selector_all(f"#{MAIN} tbody td.name a", "links => links.map(a => a.textContent)")
     assert names == sorted(names, key=str.lower)
 
     page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
     print("screenshot:", tmp_path / "index.png")
     assert all(url.startswith("file://") for url in page.requests), page.requests
     assert page.errors == [] and page.dialogs == []
+
+
+def test_rank_marks_and_the_ap_comparison_on_the_index(site, page, tmp_path):
+    page.goto((site / "index.html").as_uri())
+    legend = page.locator("p.legend-line").inner_text()
+    assert "95% interval" in legend and "indistinguishable from the leader" in legend and "paired" in legend
+    assert page.locator("nav.sets a[href='#yeast-v1']").inner_text() == "yeast-v1"
+    # The three rows with tables are ranked: one overall leader, intervals shown; the others say "not ranked".
+    ranked = {slug: page.locator(f"#{MAIN} tr[data-slug='{slug}'] td.rank").inner_text()
+              for slug in ("deeploc", "pci", "random", "xss")}
+    assert sum("★" in text for text in ranked.values()) == 1
+    for slug in ("deeploc", "pci", "random"):
+        assert "–" in ranked[slug] and "not ranked" not in ranked[slug], ranked
+    assert "not ranked" in ranked["xss"]
+    # Ranking by a click: ranks sort 1 first.
+    page.locator(f"#{MAIN} th[data-col='1'] button").click()
+    order = page.eval_on_selector_all(f"#{MAIN} tbody tr td.rank", "cells => cells.map(c => c.dataset.value)")
+    numbers = [float(v) for v in order if v]
+    assert numbers == sorted(numbers) and order[-1] == ""
+    # Alone in its section: "only row", no star.
+    smoke = page.locator("#yeast-v1-synthetic tr[data-slug='smoke']").inner_text()
+    assert "only row" in smoke and "★" not in smoke and "≈" not in smoke
+    # The paper's AP beside ours.
+    comparison = page.locator("table.ap-comparison")
+    assert comparison.locator("tr[data-slug='deeploc']").count() == 1
+    assert comparison.locator("tr.paper-row").count() == 4
+    comparison.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "ranks.png"), full_page=True)
+    print("screenshot:", tmp_path / "ranks.png")
+    assert page.errors == []
 
 
 def test_submission_page_shows_its_pictures(site, page, tmp_path):
@@ -102,7 +137,7 @@ def test_submission_page_shows_its_pictures(site, page, tmp_path):
 
 def test_hostile_name_is_text_and_runs_nothing(site, page):
     page.goto((site / "index.html").as_uri())
-    link = page.locator("#main a[href='s/xss.html']")
+    link = page.locator(f"#{MAIN} a[href='s/xss.html']")
     assert link.inner_text() == XSS
     link.click()
     page.wait_for_load_state("load")

@@ -193,6 +193,11 @@ def protein_means(proteins: np.ndarray, vectors: np.ndarray) -> tuple[list[str],
     return [str(n) for n in names], (sums / counts[:, None]).astype(np.float32)
 
 
+#: what an embedder may declare it was trained with (``Embedder.labels``); the site marks the tiers whose groups
+#: overlap them (docs/leaderboard.md, "Label overlap")
+LABEL_KINDS = ("localization", "protein-identity")
+
+
 @runtime_checkable
 class Embedder(Protocol):
     name: str
@@ -201,6 +206,8 @@ class Embedder(Protocol):
     requires_cells: bool
     # optional: ``options: tuple[Option, ...]`` (see check_options); not part of the structural check so
     # that older plugins still load
+    # optional: ``labels: tuple[str, ...]``, the labels its training used (kinds of LABEL_KINDS; () for none).
+    # Not part of the structural check, so older plugins still load; without it a record says "not declared".
 
     def embed(self, request: EmbedRequest) -> Embedding: ...
 

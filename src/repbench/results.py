@@ -63,7 +63,9 @@ def slugify(name: str) -> str:
 
 
 def make_submission(result: dict, name: str, description: str = "", reference: bool = False,
-                    embedding_file: str | None = None) -> dict:
+                    embedding_file: str | None = None, labels: list[str] | None = None) -> dict:
+    """The submission record of ``result``. ``labels``: what the model was trained with ([] for none; None:
+    the table's metadata ``labels`` if it has them, else not declared)."""
     if not name.strip():
         raise RepbenchError("bad-name", "the submission name is empty")
     record = dict(result)
@@ -77,6 +79,9 @@ def make_submission(result: dict, name: str, description: str = "", reference: b
     }
     if embedding_file:
         record["submission"]["embedding_file"] = embedding_file
+    stated = (result["input"].get("metadata") or {}).get("labels") if labels is None else labels
+    if isinstance(stated, list):
+        record["submission"]["labels"] = [str(label) for label in stated]
     return record
 
 

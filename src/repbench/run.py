@@ -143,6 +143,8 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         "embedder": name, "version": info.version, "dataset": getattr(cells, "dataset", None) or "none",
         "data": data, "protocol": protocol, "seed": seed, "params": embedding.params,
     }
+    if getattr(info.embedder, "labels", None) is not None:  # what its training saw: the site's label marks
+        metadata["labels"] = list(info.embedder.labels)
     table.write_table(table_path, embedding.proteins, embedding.vectors, metadata)
     step = Counter(progress, "evaluating tiers", len(standards.tiers))
     result = evaluator.evaluate_table(table.read_table(table_path, standards), standards,

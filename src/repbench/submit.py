@@ -66,20 +66,41 @@ def read_trajectory(file: Path, explicit: Path | None) -> list | None:
     return data
 
 
+def parse_labels(text: str | None) -> list[str] | None:
+    """``--labels localization,protein-identity`` / ``none`` -> a list (None when not given); checked."""
+    if text is None:
+        return None
+    labels = [x.strip() for x in text.split(",") if x.strip() and x.strip().lower() != "none"]
+    check_labels(labels)
+    return labels
+
+
+def check_labels(labels: list[str] | None) -> None:
+    from .embedders import LABEL_KINDS
+
+    unknown = sorted(set(labels or ()) - set(LABEL_KINDS))
+    if unknown:
+        raise UsageError("bad-labels", f"--labels {', '.join(unknown)}: not a label kind; known: "
+                         f"{', '.join(LABEL_KINDS)}, or none")
+
+
 def submit(file: str | Path, name: str, description: str = "", *, to: str | Path | None = None,
            dataset: str | None = None, replace: bool = False, reference: bool = False,
            copy_embedding: bool = True, trajectory: str | Path | None = None, duplicates: str = "error",
            limits: Any = None, standards: Any = None, progress: Progress | None = None,
-           warn: Any = None) -> Submitted:
+           warn: Any = None, labels: list[str] | None = None) -> Submitted:
     """Evaluate the table ``file`` and write ``<slug>.json`` (and the table's copy) into the submissions folder.
 
     ``dataset``: real | synthetic | unknown (default: the table's ``repbench`` metadata, else unknown).
+    ``labels``: what the model was trained with (kinds of ``embedders.LABEL_KINDS``; [] for none; default: the
+    table's metadata ``labels``, else not declared).
     """
     from .api import evaluate
 
     file = Path(file)
     if dataset is not None and dataset not in results.DATASETS:
         raise UsageError("bad-dataset", f"--dataset {dataset}: expected one of {', '.join(results.DATASETS)}")
+    check_labels(labels)
     slug = results.slugify(name)  # checks the name before any work
     folder = find_leaderboard(to)
     record_path = results.submission_path(folder, slug)
@@ -91,7 +112,7 @@ def submit(file: str | Path, name: str, description: str = "", *, to: str | Path
         result["dataset"] = dataset  # the submitter's word beats the table's metadata
     table_copy = folder / results.embedding_copy_name(slug, result["input"]["sha256"])
     record = results.make_submission(result, name, description, reference=reference,
-                                     embedding_file=table_copy.name if copy_embedding else None)
+                                     embedding_file=table_copy.name if copy_embedding else None, labels=labels)
     steps = read_trajectory(file, None if trajectory is None else Path(trajectory))
     if steps is not None:
         record["trajectory"] = steps

@@ -43,6 +43,7 @@ def read_vectors(path: str) -> tuple[list[str], np.ndarray]:
 
 class LocalizationEmbedder:
     name = "localization"
+    labels = ("localization",)  # it is the labels
     description = ("Positive reference: each protein's 23 Huh et al. 2003 YeastGFP localization flags as a "
                    "0/1 vector (no images)")
     version = __version__
@@ -65,6 +66,7 @@ class LocalizationEmbedder:
 
 class RandomEmbedder:
     name = "random"
+    labels = ()
     description = ("Negative reference: seeded Gaussian vectors for the reference proteome x 64 "
                    "(option like=PATH: the proteins and dimension of that table)")
     version = __version__
@@ -88,6 +90,7 @@ class RandomEmbedder:
 
 class ShuffledEmbedder:
     name = "shuffled"
+    labels = ()
     description = "Negative control: a given table (option table=PATH) with its protein ids permuted (seeded)"
     version = __version__
     requires_cells = False

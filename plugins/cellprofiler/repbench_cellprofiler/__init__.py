@@ -72,6 +72,7 @@ def zscore(values: np.ndarray) -> np.ndarray:
 
 class CellProfilerEmbedder:
     name = "cellprofiler"
+    labels = ()  # hand-engineered features: no training labels
     description = ("CellProfiler features (cp-measure: intensity, size/shape + Zernike, texture, granularity, "
                    "radial distribution, GFP-RFP correlation) z-scored and averaged per protein (no training)")
     version = __version__

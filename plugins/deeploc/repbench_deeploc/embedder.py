@@ -9,6 +9,7 @@ from .protocol import EVAL_BATCH, OPTIONS, PROTOCOLS, VERSION, Protocol, protoco
 
 class DeepLocEmbedder:
     name = "deeploc"
+    labels = ("localization",)  # trained to classify Huh et al. 2003 localization classes
     description = "DeepLoc CNN trained to classify localization; last hidden layer (512) averaged per protein"
     version = VERSION
     requires_cells = True

@@ -10,6 +10,7 @@ from .protocol import (DEFAULT_LAYER, LAYERS, OPTIONS, PROTOCOLS, VERSION, Proto
 
 class InpaintingEmbedder:
     name = "inpainting"
+    labels = ("protein-identity",)  # pairs of cells of the same protein
     description = ("Paired Cell Inpainting (Lu et al. 2019): predicts a partner cell's protein channel; "
                    "conv3_1 features, max-pooled, averaged per protein")
     version = VERSION

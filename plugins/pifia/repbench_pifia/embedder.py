@@ -84,6 +84,7 @@ def protocol_for(request: EmbedRequest) -> Protocol:
 
 class PifiaEmbedder:
     name = "pifia"
+    labels = ("protein-identity",)  # trained to tell which protein a cell shows
     description = ("PIFiA (Razdaibiedina et al. 2024): CNN trained to classify protein identity; "
                    "last hidden layer (64) averaged per protein")
     version = VERSION

@@ -37,6 +37,7 @@ def cell_features(crops: np.ndarray) -> np.ndarray:
 
 class TemplateEmbedder:
     name = "template"
+    labels = ()  # the labels your training uses: "localization", "protein-identity"; () for none
     description = "Mean radial GFP profile and intensity statistics of each protein's cells (no training)"
     version = "0.1.0"
     requires_cells = True

@@ -16,6 +16,7 @@ from rich.table import Table
 from .. import api
 from .. import standards as standards_mod
 from ..results import METRIC_TITLES
+from ..submit import parse_labels
 from ..submit import submit as submit_table
 from ..table import Limits
 from . import common
@@ -159,6 +160,9 @@ def submit_cmd(
                                                  "beside the record (for the t-SNE map).")] = True,
     trajectory: Annotated[Optional[Path], typer.Option("--trajectory", help="trajectory.json of a run (default: "
                                                        "beside FILE).")] = None,
+    labels: Annotated[Optional[str], typer.Option(
+        "--labels", help="Labels the model was trained with, comma-separated: localization, protein-identity, or "
+        "none (default: the table's metadata, else not declared).")] = None,
     as_json: JsonOpt = False,
     duplicates: DuplicatesOpt = Duplicates.error,
     max_proteins: MaxProteinsOpt = 50_000,
@@ -169,7 +173,7 @@ def submit_cmd(
     with common.progress_bar(enabled=not as_json) as progress:
         done = submit_table(file, name, description, to=to, dataset=None if dataset is None else dataset.value,
                             replace=replace, reference=reference, copy_embedding=copy_embedding,
-                            trajectory=trajectory, duplicates=duplicates.value,
+                            trajectory=trajectory, duplicates=duplicates.value, labels=parse_labels(labels),
                             limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims), standards=standards,
                             progress=progress, warn=lambda line: common.warn(f"{file}: {line}"))
     if as_json:

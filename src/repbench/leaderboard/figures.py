@@ -19,13 +19,13 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ..files import write_atomic
+from .localization import huh_localizations
 
 # Bump PLOT_VERSION when a picture in plots.py changes, TSNE_KEY when plots.TSNE_PARAMS change. Kept here, not in
 # plots.py, so that a warm build never imports matplotlib.
@@ -102,19 +102,6 @@ def _from_cache(job: FigureJob, cache: Path) -> PageFigures | None:
 
 
 @lru_cache(maxsize=1)
-def huh_localizations() -> dict[str, frozenset[str]]:
-    """ORF -> the Huh et al. (2003) localization columns marked T (the 'ambiguous' flag left out)."""
-    import pandas as pd
-
-    path = resources.files("repbench") / "resources" / "localization" / "huh2003_yeastgfp.csv"
-    with resources.as_file(path) as csv:
-        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    places = [c for c in table.columns[5:] if c != "ambiguous"]
-    flags = table[places].to_numpy() == "T"
-    return {orf: frozenset(p for p, f in zip(places, row) if f) for orf, row in zip(table["yORF"], flags)}
-
-
-@lru_cache(maxsize=1)
 def _standards():
     from .. import standards
 
@@ -128,19 +115,6 @@ def kde_terms() -> list[tuple[str, str, tuple[str, ...]]]:
     return [(g, tier.group_names[g], tier.groups[g]) for g in KDE_TERMS if g in tier.groups]
 
 
-def read_embedding(path: Path) -> tuple[list[str], np.ndarray, str]:
-    """(protein names (n,), vectors (n, d) float32, sha256 of the file's bytes) of an embedding Parquet."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    data = path.read_bytes()
-    table = pq.read_table(pa.BufferReader(data), columns=["protein", "embedding"])
-    column = table.column("embedding").combine_chunks()
-    flat = np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
-    vectors = flat.reshape(len(column), -1) if len(column) else np.zeros((0, 0), np.float32)
-    return [str(p) for p in table.column("protein").to_pylist()], vectors, hashlib.sha256(data).hexdigest()
-
-
 def _tsne_map(job: FigureJob, cache: Path) -> tuple[np.ndarray, list[str]] | str:
     """(coords (n, 2), ORFs (n,)) from the cache or computed, or a sentence saying why there is no map."""
     from . import plots
@@ -149,17 +123,18 @@ def _tsne_map(job: FigureJob, cache: Path) -> tuple[np.ndarray, list[str]] | str
     if cached.is_file():
         with np.load(cached, allow_pickle=False) as npz:
             return npz["coords"], [str(o) for o in npz["orfs"]]
-    try:
-        names, vectors, sha = read_embedding(job.embedding_path)
-    except Exception as error:  # a broken Parquet is the submitter's problem, not the site's
-        return f"The embedding table {job.embedding_path.name} could not be read ({type(error).__name__}); no t-SNE map."
-    if sha != job.input_sha256:
+    from ..table import file_sha256, read_table
+
+    if file_sha256(job.embedding_path) != job.input_sha256:
         return (f"The embedding table {job.embedding_path.name} does not match the input sha256 in this record, "
                 "so it is not shown.")
-    orfs = _standards().idmap.resolve(names).orfs
-    keep = [i for i, o in enumerate(orfs) if o is not None]
-    coords = plots.tsne_coordinates(vectors[keep])
-    kept = [orfs[i] for i in keep]
+    try:  # every layout the evaluator accepts, read and mapped to ORFs exactly as the evaluator reads it
+        table = read_table(job.embedding_path, _standards())
+    except Exception as error:  # a broken table is the submitter's problem, not the site's
+        why = getattr(error, "code", None) or type(error).__name__
+        return f"The embedding table {job.embedding_path.name} could not be read ({why}); no t-SNE map."
+    coords = plots.tsne_coordinates(table.vectors.astype(np.float32))
+    kept = list(table.proteins)
     buffer = io.BytesIO()
     np.savez(buffer, coords=coords.astype(np.float32), orfs=np.asarray(kept, dtype=str))
     _write_atomic(cached, buffer.getvalue())

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import numpy as np  # noqa: E402
 
 from ..standards import TIERS  # noqa: E402
+from .localization import LOCALIZATION_CLASSES, UNASSIGNED, localization_classes  # noqa: E402,F401
 
 #: Change figures.PLOT_VERSION (pictures) or figures.TSNE_KEY (coordinates) when changing what is drawn here,
 #: so that cached pictures from older code are not reused.
@@ -30,23 +31,6 @@ TSNE_PARAMS = {"perplexity": 40.0, "random_state": 0, "init": "pca", "pca_compon
 
 TIER_COLOURS = {"go_cc": "#2b6cb0", "go_bp": "#c05621", "kegg": "#2f855a", "complex": "#6b46c1"}
 TIER_LABELS = {"go_cc": "GO-CC", "go_bp": "GO-BP", "kegg": "KEGG", "complex": "Complexes"}
-
-#: Huh et al. localization columns grouped into the classes a reader can tell apart on a map, in the order
-#: that decides a protein seen in several places: the most specific compartment wins, cytoplasm last.
-LOCALIZATION_CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("nucleolus", "#d69e2e", ("nucleolus",)),
-    ("mitochondrion", "#e53e3e", ("mitochondrion",)),
-    ("ER", "#38a169", ("ER", "ER to Golgi")),
-    ("Golgi, endosome, punctate", "#d53f8c", ("Golgi", "early Golgi", "late Golgi", "endosome",
-                                               "punctate composite", "peroxisome", "lipid particle")),
-    ("vacuole", "#805ad5", ("vacuole", "vacuolar membrane")),
-    ("cell periphery", "#dd6b20", ("cell periphery",)),
-    ("bud, bud neck, actin", "#319795", ("bud", "bud neck", "actin")),
-    ("spindle, microtubule", "#2d3748", ("spindle pole", "microtubule")),
-    ("nucleus", "#3182ce", ("nucleus", "nuclear periphery")),
-    ("cytoplasm", "#a0aec0", ("cytoplasm",)),
-)
-UNASSIGNED = ("not localized / not in Huh table", "#cbd5e0")
 
 #: GO-BP slim terms whose density clouds are drawn (those present in the standards, in this order).
 KDE_TERMS = ("GO:0002181", "GO:0032543", "GO:0042254", "GO:0071554")
@@ -146,16 +130,6 @@ def tsne_coordinates(vectors: np.ndarray) -> np.ndarray:
     perplexity = min(TSNE_PARAMS["perplexity"], (n - 1) / 3)
     tsne = TSNE(perplexity=perplexity, random_state=TSNE_PARAMS["random_state"], init=TSNE_PARAMS["init"])
     return tsne.fit_transform(vectors)
-
-
-def localization_classes(orfs: Sequence[str], huh: Mapping[str, frozenset[str]]) -> list[int]:
-    """Index into LOCALIZATION_CLASSES per protein (len(LOCALIZATION_CLASSES) = unassigned)."""
-    out = []
-    for orf in orfs:
-        places = huh.get(orf, frozenset())
-        out.append(next((i for i, (_, _, cols) in enumerate(LOCALIZATION_CLASSES) if places & set(cols)),
-                        len(LOCALIZATION_CLASSES)))
-    return out
 
 
 def _mass_levels(density: np.ndarray, masses: Sequence[float]) -> np.ndarray:

@@ -65,8 +65,7 @@ def write_embedding(path: Path, orfs: list[str], vectors: np.ndarray) -> str:
 
 def clustered_vectors(rng: np.random.Generator, orfs: list[str], dimension: int, skill: float) -> np.ndarray:
     """(n, dimension) vectors: a centre per Huh localization class plus noise (less noise = more skill)."""
-    from .figures import huh_localizations
-    from .plots import LOCALIZATION_CLASSES, localization_classes
+    from .localization import LOCALIZATION_CLASSES, huh_localizations, localization_classes
 
     classes = localization_classes(orfs, huh_localizations())
     centres = rng.normal(size=(len(LOCALIZATION_CLASSES) + 1, dimension)) * 3

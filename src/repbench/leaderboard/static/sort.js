@@ -1,6 +1,6 @@
 // Click a column heading of a table.sortable to sort its rows; click again to reverse.
 // Cells carry their sort key in data-value; empty keys (unscored) always go last.
-// Numbers sort high-to-low first (higher is better), text A-to-Z first.
+// Numbers sort high-to-low first (higher is better), text A-to-Z first, ranks (data-order="ascending") 1 first.
 (function () {
   "use strict";
 
@@ -15,7 +15,8 @@
     var col = parseInt(th.getAttribute("data-col"), 10);
     var numeric = th.getAttribute("data-type") !== "text";
     var current = th.getAttribute("aria-sort");
-    var descending = current === "none" ? numeric : current === "ascending";
+    var highFirst = numeric && th.getAttribute("data-order") !== "ascending";
+    var descending = current === "none" ? highFirst : current === "ascending";
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows);
     rows.forEach(function (row, i) { row._order = i; });
