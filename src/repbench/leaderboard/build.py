@@ -56,7 +56,7 @@ def make_boards(entries: list[Entry], cache: Path) -> list[Board]:
         for entry in rows:
             entry.overlap = overlap_for(entry.labels, version)
         tiers = board_tiers(rows)
-        out.append(Board(version, tiers, sectioned(rows, tiers, lambda e: query_aps(e, cache)),
+        out.append(Board(version, tiers, sectioned(rows, tiers, lambda e: query_aps(e, cache), cache),
                          localization_overlap(version)))
     return out
 

@@ -11,10 +11,17 @@ Inside one section of one board (rows are never ranked across sections or standa
   ``input.sha256``) by :func:`repbench.verdicts.query_aps` and cached in the site's cache folder.
 * rows sort by overall mean rank; rows that cannot be ranked (no table kept beside the record) follow, by
   mean mAP, with no marks. A row alone in its section is marked ``only_row`` and gets no marks.
+
+The marks of a section are a pure function of its rows' tables, the standards, the evaluator and the bootstrap
+settings, so they are cached (``ranks/<key>.json`` in the site cache, key = sha256 of all of those): a warm
+build neither reads per-query APs nor resamples.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from dataclasses import astuple
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -25,6 +32,8 @@ METRICS = ("ami", "map", "f05", "ap")
 RESAMPLES = 1000
 SEED = 0
 OVERALL = "overall"
+#: bump when what mark_ranks computes changes, so that cached marks of older code are not reused
+RANK_VERSION = "1"
 
 
 @lru_cache(maxsize=4)
@@ -101,14 +110,41 @@ def mark_ranks(rows: list[Entry], aps: dict[str, dict]) -> None:
                                             leader, bool(row["indistinguishable_from_leader"]) and not leader)
 
 
+def _rank_key(rows: list[Entry]) -> str:
+    from .. import EVALUATOR_VERSION
+
+    payload = [RANK_VERSION, EVALUATOR_VERSION, RESAMPLES, SEED, rows[0].board,
+               sorted((e.slug, e.record["input"]["sha256"], e.record["standards"]["manifest_sha256"],
+                       bool(e.submission.get("embedding_file")), sorted(e.record["tiers"])) for e in rows)]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
+
+
+def cached_ranks(rows: list[Entry], aps_of: Callable[[Entry], dict | None], cache: Path | None) -> None:
+    """:func:`mark_ranks` through the cache: read the section's marks, or compute and store them."""
+    from ..results import write_json_atomic
+
+    path = cache / "ranks" / f"{_rank_key(rows)}.json" if cache is not None else None
+    if path is not None and path.is_file():
+        try:
+            stored = json.loads(path.read_text())
+            for entry in rows:
+                entry.marks = {k: Mark(*v) for k, v in stored.get(entry.slug, {}).items()}
+            return
+        except (ValueError, TypeError):
+            pass  # unreadable: compute again and overwrite
+    mark_ranks(rows, {e.slug: aps_of(e) for e in rows})
+    if path is not None:
+        write_json_atomic(path, {e.slug: {k: list(astuple(m)) for k, m in e.marks.items()} for e in rows})
+
+
 def _order(entry: Entry) -> tuple:
     overall = entry.marks.get(OVERALL)
     return (overall is None, overall.mean_rank if overall else 0.0, entry.mean_map is None,
             -(entry.mean_map or 0.0), entry.name.lower(), entry.slug)
 
 
-def sectioned(entries: list[Entry], tiers: list[str],
-              aps_of: Callable[[Entry], dict | None] | None = None) -> list[tuple[Section, list[Entry]]]:
+def sectioned(entries: list[Entry], tiers: list[str], aps_of: Callable[[Entry], dict | None] | None = None,
+              cache: Path | None = None) -> list[tuple[Section, list[Entry]]]:
     """Non-empty sections of one board in display order, each ranked; rows by overall mean rank."""
     out = []
     for section in SECTIONS:
@@ -119,7 +155,7 @@ def sectioned(entries: list[Entry], tiers: list[str],
         if len(rows) == 1:
             rows[0].only_row = True
         elif aps_of is not None:
-            mark_ranks(rows, {e.slug: aps_of(e) for e in rows})
+            cached_ranks(rows, aps_of, cache)
         rows.sort(key=_order)
         out.append((section, rows))
     return out
