@@ -171,3 +171,14 @@ def test_group_map_and_fraction_retrieved_match_a_plain_reference():
     q_values = benjamini_hochberg(np.array(p))
     assert scores["fraction_retrieved"] == pytest.approx(np.mean(q_values < 0.05), abs=1e-12)
     assert 0 < scores["fraction_retrieved"] < 1
+
+
+def test_one_null_table_per_candidate_count():
+    """Queries with many different positive counts among the same candidates share one null table (built up
+    to the largest count), not one rebuilt per count."""
+    from repbench.metrics import query_significance
+
+    clear_cache()
+    k = np.arange(1, 40)
+    query_p_values(np.full(k.size, 0.5), k, np.full(k.size, 100), size=50)
+    assert query_significance._nulls.cache_info().misses == 1
