@@ -112,6 +112,8 @@ def query_p_values(ap: np.ndarray, positives: np.ndarray, candidates: np.ndarray
     out = np.full(ap.shape, np.nan)
     ok = np.isfinite(ap)
     configs = np.unique(np.stack([positives[ok], candidates[ok]], axis=1), axis=0) if ok.any() else []
+    for n in np.unique(candidates[ok]):  # each (n, size) table once, at its largest k (its rows do not depend on it)
+        _nulls_upto(int(n), int(positives[ok & (candidates == n)].max()), size)
     for k, n in configs:
         which = ok & (positives == k) & (candidates == n)
         null = null_average_precision(int(k), int(n), size)
