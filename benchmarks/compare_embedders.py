@@ -147,7 +147,7 @@ def verdict_markdown(verdicts: dict[str, dict[str, dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown(rows: list[tuple[str, dict, float, bool]], data: str) -> str:
+def markdown(rows: list[tuple[str, dict, float, bool]], data: str, timing_note: str = "") -> str:
     head = "| embedder | seconds | " + " | ".join(f"{t} AMI | {t} mAP | {t} F0.5" for t in TIERS) + " |"
     rule = "| --- | ---: | " + " | ".join("---: | ---: | ---:" for _ in TIERS) + " |"
     lines = [head, rule]
@@ -168,7 +168,7 @@ def markdown(rows: list[tuple[str, dict, float, bool]], data: str) -> str:
     note = (f"\nData: `{data}` ({rows[0][1]['dataset']}, {proteins} proteins), quick protocols, seed 0, measured on a "
             f"2-core CPU by `benchmarks/compare_embedders.py`. `*-untrained` rows: the same network and seed with no "
             f"training step (`--option untrained=true`). Chance for mAP and F0.5 is roughly the prevalence; "
-            f"for AMI it is 0." + ("".join(f" {o}." for o in others)))
+            f"for AMI it is 0." + ("".join(f" {o}." for o in others)) + (f" {timing_note}" if timing_note else ""))
     return "\n".join(lines) + "\n" + note + "\n" + compute_note(rows)
 
 
@@ -208,7 +208,8 @@ def main() -> None:
             raise SystemExit(f"--only: unknown rows {unknown}; rows: {', '.join(labels)}")
     else:
         chosen = set(labels)
-    timings = json.loads(TIMINGS.read_text()) if TIMINGS.is_file() else {}
+    saved = json.loads(TIMINGS.read_text()) if TIMINGS.is_file() else {}
+    timings, timing_note = saved.get("seconds", {}), saved.get("note", "")  # note: how loaded the machine was
     rows, tables = [], {}
     for label, embedder, options, reference in plan(args.data):
         if label not in chosen:
@@ -219,7 +220,7 @@ def main() -> None:
         else:
             result, seconds, table = run(label, embedder, options, args.data)
             timings[label] = round(seconds, 1)
-            TIMINGS.write_text(json.dumps(timings, indent=1, sort_keys=True) + "\n")
+            TIMINGS.write_text(json.dumps({"seconds": timings, "note": timing_note}, indent=1, sort_keys=True) + "\n")
             if args.submit:
                 submit(label, embedder, table, reference, None)  # the run folder's trajectory.json goes along
         rows.append((label, result, seconds, reference))
@@ -227,7 +228,7 @@ def main() -> None:
         print(f"{label:22s} {seconds:6.0f} s  " + "  ".join(
             f"{t}: map {result['tiers'][t]['map']:.3f}" for t in TIERS if not result["tiers"][t].get("skipped")),
             file=sys.stderr, flush=True)
-    text = markdown(rows, args.data) + verdict_markdown(training_verdicts(tables))
+    text = markdown(rows, args.data, timing_note) + verdict_markdown(training_verdicts(tables))
     print(text)
     (ROOT / "runs" / "compare").mkdir(parents=True, exist_ok=True)
     (ROOT / "runs" / "compare" / "comparison.md").write_text(text)
