@@ -23,6 +23,7 @@ import pandas as pd
 from .. import EVALUATOR_VERSION
 from ..errors import RepbenchError, UsageError
 from ..evaluator import DotProducts, _ami_draws, _membership, _pairwise_scores, check_tiers
+from ..metrics.ami import mean_and_sd
 from ..metrics.correlation import unit_vectors_fixed
 from ..metrics.group_ap import query_group_ap
 from ..metrics.multiple_testing import holm
@@ -51,8 +52,8 @@ def _side(table: ProteinTable, keep: list[str]) -> DotProducts:
 
 
 def _ami(tier: Tier, dots: DotProducts, row: dict[str, int], seeds) -> float:
-    values = np.array(_ami_draws(tier, dots, row, seeds))
-    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+    mean, _ = mean_and_sd(_ami_draws(tier, dots, row, seeds))  # the evaluator's mean: the same bits
+    return float("nan") if mean is None else mean
 
 
 def _metric(difference: float, a: float, b: float, samples: np.ndarray, resamples: int) -> dict:
