@@ -3,8 +3,8 @@
 It follows the written protocol step by step with plain loops, numpy, scipy and scikit-learn, with no attempt
 at speed (one AP per query and one AMI per threshold's cut, each written out as its definition), and imports
 nothing from the code it checks (``repbench.metrics``, ``repbench.evaluator``); it reads the tiers from the
-``repbench.standards.Tier`` it is given. ``benchmarks/bench_evaluator.py`` times it against the fast evaluator and ``tests/test_evaluator.py``
-checks that both agree to 1e-9 on every tier.
+``repbench.standards.Tier`` it is given. ``benchmarks/bench_evaluator.py`` times it against the fast evaluator
+and ``tests/test_evaluator.py`` checks that both agree to 1e-9 on every tier.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The evaluator as a whole: against the straightforward implementation, and on embeddings whose answer is known."""
+"""The evaluator as a whole: against the independent reference, bit for bit across product paths, on known answers."""
 from __future__ import annotations
 
 import numpy as np

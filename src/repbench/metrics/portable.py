@@ -25,6 +25,7 @@ The coefficients and the argument reduction of ``exp_portable`` are those of fdl
 """
 from __future__ import annotations
 
+import math
 from decimal import Context, Decimal
 
 import numpy as np
@@ -85,7 +86,7 @@ def _build_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
     """log(k) and log(k!) for k = 0..n in 34-digit decimal arithmetic (libmpdec: integer arithmetic, ``ln``
     correctly rounded), each entry then rounded once to float64 (correctly rounded conversion)."""
     smallest_factor = list(range(n + 1))
-    for p in range(2, int(n**0.5) + 1):
+    for p in range(2, math.isqrt(n) + 1):
         if smallest_factor[p] == p:
             for multiple in range(p * p, n + 1, p):
                 if smallest_factor[multiple] == multiple:
