@@ -203,7 +203,8 @@ def test_resume_after_interruption_is_exact(tiny, tmp_path, precision):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=stop_after_one, precision=precision))
+        InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=stop_after_one,
+                                            precision=precision))
     seen = []
     resumed = InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=seen.append,
                                                   precision=precision))
@@ -214,7 +215,8 @@ def test_resume_after_interruption_is_exact(tiny, tmp_path, precision):
     np.testing.assert_array_equal(resumed.vectors, straight.vectors)
     assert resumed.params["precision"] == precision
     checkpoint = next((tmp_path / "b" / "checkpoints").glob("*/epoch-002.pt"))
-    assert set(torch.load(checkpoint, weights_only=True)) >= {"model", "optimizer", "rng", "history", "runtime", "report"}
+    saved = set(torch.load(checkpoint, weights_only=True))
+    assert saved >= {"model", "optimizer", "rng", "history", "runtime", "report"}
 
 
 def test_checkpoints_of_other_settings_are_refused(tiny, tmp_path):

@@ -83,7 +83,7 @@ def embed_with_pifia(request: EmbedRequest, protocol: Protocol) -> Embedding:
               "channels": "gfp+rfp" if protocol.rfp else "gfp", "bn_cells": protocol.bn_cells, "seed": request.seed,
               "best_epoch": outcome.best_epoch, "best_val_loss": best.get("val_loss"),
               "best_val_acc": best.get("val_acc"), "resumed_from_epoch": outcome.resumed_from,
-              **runtime.describe()}
+              **run.runtime.describe()}  # run.runtime: a resumed run keeps its checkpoints' precision
     if protocol.untrained:
         params["untrained"] = True
     if distributed.active():  # under torchrun: how many processes trained (absent in a one-process run)

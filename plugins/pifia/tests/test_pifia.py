@@ -182,8 +182,9 @@ def test_resume_after_interruption_is_exact(tiny, tmp_path):
         PifiaEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=stop_after_one))
     seen = []
     resumed = PifiaEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=seen.append))
-    assert [r.epoch for r in seen] == [2] and resumed.params["resumed_from_epoch"] == 1
-    assert seen[0].logs == straight_reports[1].logs
+    # epoch 1 again from its checkpoint (its record may not have been written before the stop), then epoch 2
+    assert [r.epoch for r in seen] == [1, 2] and resumed.params["resumed_from_epoch"] == 1
+    assert [r.logs for r in seen] == [r.logs for r in straight_reports]
     np.testing.assert_array_equal(resumed.vectors, straight.vectors)
     with pytest.raises(RepbenchError) as error:  # other settings in the same folder are refused
         PifiaEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, dropout=0.5))
