@@ -84,15 +84,15 @@ def make_submission(result: dict, name: str, description: str = "", reference: b
 
 @lru_cache(maxsize=16)
 def tiers_of(version: str) -> tuple[str, ...]:
-    """The tier names of the standards set ``version`` (``yeast-v1``, ``human-v1+unofficial``...): from its
-    shipped manifest; the yeast tiers when no such set is shipped (an override)."""
+    """The tier names a record of the standards set ``version`` (``yeast-v1``, ``human-v1+unofficial``...)
+    may hold: from its shipped manifest; every shipped set's tiers when no such set is shipped (an override)."""
     from .standards import shipped_dir
 
     try:
         manifest = json.loads((shipped_dir(version.partition("+")[0]) / "manifest.json").read_text())
-        return tuple(manifest["tiers"]) or TIERS
+        return tuple(manifest.get("tier_order") or manifest["tiers"]) or known_tiers()
     except (OSError, ValueError, KeyError, TypeError):
-        return TIERS
+        return known_tiers()
 
 
 def _number(x: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:
