@@ -244,11 +244,11 @@ def test_missing_extra_errors_survive_a_worker_process():
 
 def test_the_typed_record_keeps_unknown_fields_and_lists_every_problem(table_path):
     record = repbench.evaluate(table_path).to_dict()
-    record["tiers"]["go_cc"]["fraction_retrieved"] = 0.25  # a later evaluator's field
+    record["tiers"]["go_cc"]["a_later_field"] = 0.25  # a later evaluator's field
     record["a_new_block"] = {"x": 1}
     typed = results.Record.from_dict(record)
     assert typed.tiers["go_cc"].map == record["tiers"]["go_cc"]["map"]
-    assert typed.tiers["go_cc"].extra == {"fraction_retrieved": 0.25}
+    assert typed.tiers["go_cc"].extra["a_later_field"] == 0.25
     assert typed.to_dict() == record
     broken = json.loads(json.dumps(record))
     broken["coverage"] = 2
@@ -277,3 +277,12 @@ def test_write_atomic_leaves_the_old_file_or_the_new_one(tmp_path):
     write_atomic(target, "new")
     assert target.read_text() == "new" and (target.stat().st_mode & 0o777) == 0o666 & ~results.current_umask()
     assert file_sha256(target) == "11507a0e2f5e69d5dfa40a62a1bd7b6ee57e6bcd85c67c9b8431b36fff21c437"
+
+
+def test_a_records_tiers_are_those_of_its_standards_set():
+    assert set(results.tiers_of("yeast-v1")) == {"go_cc", "go_bp", "kegg", "complex"}
+    assert "reactome" not in results.tiers_of("yeast-v1")
+    overridden = results.tiers_of("my-own-set+unofficial")  # not shipped: any shipped set's tier
+    assert {"go_cc", "kegg"} <= set(overridden)
+    if "human-v1" in repbench.standards.shipped_versions():
+        assert "reactome" in results.tiers_of("human-v1") and "kegg" not in results.tiers_of("human-v1")

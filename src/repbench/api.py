@@ -312,10 +312,11 @@ def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers
 
 def run(embedder: str, data: str = "demo", *, out: str | Path | None = None, protocol: str = "quick",
         device: str = "auto", seed: int = 0, options: dict[str, Any] | None = None,
-        labels: str | Path | None = None, progress: Progress | None = None) -> "RunResult":
+        labels: str | Path | None = None, progress: Progress | None = None, warn: Warn | None = None) -> "RunResult":
     """``repbench run``: the embedder on the cells, the protein table and its evaluation in a run folder.
     ``RunResult.scores`` is the :class:`Result`."""
     from .run import run_embedder
 
     return run_embedder(embedder, data=data, out=None if out is None else Path(out), protocol=protocol,
-                        device=device, seed=seed, options=options, labels=labels, progress=progress)
+                        device=device, seed=seed, options=options, labels=labels, progress=progress,
+                        warn=warn or _python_warning)

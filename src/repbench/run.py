@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -80,7 +81,8 @@ def find_embedder(name: str) -> plugins.EmbedderInfo:
 
 def run_embedder(name: str, data: str = "demo", out: Path | None = None, protocol: str = "quick",
                  device: str = "auto", seed: int = 0, options: dict[str, str] | None = None,
-                 labels: str | Path | None = None, progress: Progress | None = None) -> RunResult:
+                 labels: str | Path | None = None, progress: Progress | None = None,
+                 warn: Callable[[str], None] | None = None) -> RunResult:
     """Run embedder ``name`` on ``data`` and write run.json, trajectory.json, embeddings.parquet and result.json.
 
     Checked before any work: the embedder, protocol, device and ``options`` (against the embedder's declared
@@ -147,7 +149,10 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         metadata["labels"] = list(info.embedder.labels)
     table.write_table(table_path, embedding.proteins, embedding.vectors, metadata)
     step = Counter(progress, "evaluating tiers", len(standards.tiers))
-    result = evaluator.evaluate_table(table.read_table(table_path, standards), standards,
+    final = table.read_table(table_path, standards)
+    for line in final.warnings:  # a collapsed embedding, dropped ids: said, not silently scored
+        (warn or (lambda message: None))(f"{table_path}: {line}")
+    result = evaluator.evaluate_table(final, standards,
                                       progress=lambda tier: step())
     result["trajectory"] = trajectory
     results.write_json_atomic(out / "result.json", result)

@@ -54,12 +54,13 @@ def shipped_versions() -> list[str]:
 @lru_cache(maxsize=16)
 def tiers_of(version: str) -> tuple[str, ...]:
     """The tier names of the shipped standard set ``version`` (``yeast-v1``, ``human-v1+unofficial``, ...) in
-    display order, from its manifest without loading the tiers; yeast-v1's ``TIERS`` for a set not shipped."""
+    display order, from its manifest without loading the tiers; every shipped set's tiers for a set not shipped
+    (an override directory of another name)."""
     try:
         manifest = json.loads((shipped_dir(version.partition("+")[0]) / "manifest.json").read_text())
     except (OSError, ValueError):
-        return TIERS
-    return tuple(manifest.get("tier_order", sorted(manifest.get("tiers", {})))) or TIERS
+        return known_tiers()
+    return tuple(manifest.get("tier_order", sorted(manifest.get("tiers", {})))) or known_tiers()
 
 
 @lru_cache(maxsize=1)

@@ -59,7 +59,7 @@ def read_trajectory(file: Path, explicit: Path | None) -> list | None:
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RepbenchError("bad-trajectory", f"not valid JSON ({error})", path=path)
+        raise RepbenchError("bad-trajectory", f"not valid JSON ({error})", path=path) from None
     data = data.get("trajectory", data) if isinstance(data, dict) else data
     if not isinstance(data, list):
         raise RepbenchError("bad-trajectory", "expected a list of epochs", path=path)

@@ -326,7 +326,7 @@ def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, lim
     keep = np.fromiter(first_row.values(), dtype=np.int64)
     if repeated and duplicates == "mean":
         vectors = vectors.copy()
-        for orf, rows in repeated.items():
+        for rows in repeated.values():
             vectors[rows[0]] = vectors[rows].mean(axis=0)
     if keep.size < limits.min_proteins:
         raise RepbenchError(

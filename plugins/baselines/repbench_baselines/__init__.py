@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 import repbench
-from repbench.embedders import EmbedRequest, Embedding, Option, parse_options
-from repbench.errors import RepbenchError, UsageError
+from repbench.embedders import Embedding, EmbedRequest, Option, parse_options
+from repbench.errors import UsageError
 
 __version__ = "0.1.0"
 HUH_TABLE = "resources/localization/huh2003_yeastgfp.csv"

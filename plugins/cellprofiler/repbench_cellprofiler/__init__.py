@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 import repbench
-from repbench.embedders import EmbedRequest, Embedding, Option, parse_options, protein_means
+from repbench.embedders import Embedding, EmbedRequest, Option, parse_options, protein_means
 from repbench.errors import RepbenchError
 
 from .features import CORE_FAMILIES, CORRELATION_FAMILIES, PER_CROP_FAMILIES

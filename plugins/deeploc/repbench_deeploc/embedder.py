@@ -1,10 +1,12 @@
 """The DeepLoc embedder object (protocols and options: :mod:`.protocol`; training: :mod:`.training`)."""
 from __future__ import annotations
 
-from repbench.embedders import EmbedRequest, Embedding
+from repbench.embedders import Embedding, EmbedRequest
 from repbench.errors import UsageError
 
-from .protocol import EVAL_BATCH, OPTIONS, PROTOCOLS, VERSION, Protocol, protocol_for  # noqa: F401 (re-exported)
+from .protocol import EVAL_BATCH, OPTIONS, PROTOCOLS, VERSION, Protocol, protocol_for
+
+__all__ = ["EVAL_BATCH", "OPTIONS", "PROTOCOLS", "VERSION", "DeepLocEmbedder", "Protocol", "protocol_for"]
 
 
 class DeepLocEmbedder:

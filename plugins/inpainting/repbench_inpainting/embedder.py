@@ -1,11 +1,13 @@
-"""The Paired Cell Inpainting embedder object (protocol and options: :mod:`.protocol`; training: :mod:`.training`)."""
+"""The Paired Cell Inpainting embedder (protocol and options: :mod:`.protocol`; training: :mod:`.training`)."""
 from __future__ import annotations
 
-from repbench.embedders import EmbedRequest, Embedding
+from repbench.embedders import Embedding, EmbedRequest
 from repbench.errors import UsageError
 
-from .protocol import (DEFAULT_LAYER, LAYERS, OPTIONS, PROTOCOLS, VERSION, Protocol,  # noqa: F401 (re-exported)
-                       protocol_for)
+from .protocol import DEFAULT_LAYER, LAYERS, OPTIONS, PROTOCOLS, VERSION, Protocol, protocol_for
+
+__all__ = ["DEFAULT_LAYER", "LAYERS", "OPTIONS", "PROTOCOLS", "VERSION", "InpaintingEmbedder", "Protocol",
+           "protocol_for"]
 
 
 class InpaintingEmbedder:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 import repbench
-from repbench.embedders import EmbedRequest, Embedding, Option
+from repbench.embedders import Embedding, EmbedRequest, Option
 from repbench.progress import Counter
 
 RINGS = 8

@@ -13,8 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import api
-from .. import standards as standards_mod
+from .. import api, standards as standards_mod
 from ..results import METRIC_TITLES
 from ..submit import parse_labels
 from ..submit import submit as submit_table
@@ -138,8 +137,8 @@ def validate_cmd(
     if as_json:
         common.print_json(report)
     else:
-        common.out.print(f"[green]ok[/] {escape(str(file))}: {report['proteins']} proteins x {report['dimension']} dims "
-                         f"({escape(report['standards'])})")
+        common.out.print(f"[green]ok[/] {escape(str(file))}: {report['proteins']} proteins x "
+                         f"{report['dimension']} dims ({escape(report['standards'])})")
 
 
 @common.command

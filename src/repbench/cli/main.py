@@ -6,14 +6,16 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import common
-from . import compare as compare_cmds
-from . import data as data_cmds
-from . import evaluate as evaluate_cmds
-from . import grid as grid_cmds
-from . import leaderboard as leaderboard_cmds
-from . import plugins as plugins_cmds
-from . import run as run_cmds
+from . import (
+    common,
+    compare as compare_cmds,
+    data as data_cmds,
+    evaluate as evaluate_cmds,
+    grid as grid_cmds,
+    leaderboard as leaderboard_cmds,
+    plugins as plugins_cmds,
+    run as run_cmds,
+)
 
 app = typer.Typer(
     name="repbench",

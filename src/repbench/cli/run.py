@@ -8,8 +8,7 @@ from typing import Annotated, List, Optional
 import typer
 from rich.markup import escape
 
-from .. import api
-from .. import run as run_lib
+from .. import api, run as run_lib
 from . import common
 from .plugins import load_embedders
 
@@ -49,7 +48,7 @@ def run_command(
     main_process = run_lib.is_main_process()  # under torchrun only rank 0 prints (docs/distributed.md)
     with common.progress_bar(enabled=not as_json and main_process) as progress:
         outcome = api.run(embedder, data=data, out=out, protocol=protocol.value, device=device.value, seed=seed,
-                          options=options, labels=labels, progress=progress)
+                          options=options, labels=labels, progress=progress, warn=common.warn)
     if not main_process:
         return
     if as_json:
