@@ -60,7 +60,9 @@ def tiers_of(version: str) -> tuple[str, ...]:
         manifest = json.loads((shipped_dir(version.partition("+")[0]) / "manifest.json").read_text())
     except (OSError, ValueError):
         return known_tiers()
-    return tuple(manifest.get("tier_order", sorted(manifest.get("tiers", {})))) or known_tiers()
+    listed = manifest.get("tiers", {})
+    order = manifest.get("tier_order") or [t for t in TIERS if t in listed] + sorted(t for t in listed if t not in TIERS)
+    return tuple(order) or known_tiers()
 
 
 @lru_cache(maxsize=1)
