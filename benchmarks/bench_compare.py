@@ -79,7 +79,8 @@ def main() -> None:
     names = list(rows)
     n_pairs = len(names) * (len(names) - 1) // 2
     start = time.perf_counter()
-    tests = {tier: pairwise_tests({n: rows[n][tier] for n in names}, args.resamples, universe=space) for tier in st.tiers}
+    tests = {tier: pairwise_tests({n: rows[n][tier] for n in names}, args.resamples, universe=space)
+             for tier in st.tiers}
     pairs_s = time.perf_counter() - start
     start = time.perf_counter()
     ranks = rank_table(rows, args.resamples, universe=space)

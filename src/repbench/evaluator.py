@@ -135,7 +135,8 @@ def _pairwise_scores(dots: DotProducts, membership: np.ndarray) -> tuple[np.ndar
     return all_pairs, positives, query_ap
 
 
-def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int], seeds: Iterable[int] = range(AMI_DRAWS)) -> list[float]:
+def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int],
+               seeds: Iterable[int] = range(AMI_DRAWS)) -> list[float]:
     """AMI_r for r in seeds (the evaluator: 0..9): seeded non-overlapping group sets, clustered by average linkage."""
     ids = list(tier.groups)  # sorted at load
     values = []

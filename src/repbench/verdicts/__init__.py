@@ -14,6 +14,7 @@ from .queries import compute_query_aps, query_aps
 from .compare import compare_tables, write_terms
 
 __all__ = [
-    "PairedTest", "benjamini_hochberg", "compare_tables", "write_terms", "compute_query_aps", "holm", "pairwise_tests", "paired_test", "query_aps",
+    "PairedTest", "benjamini_hochberg", "compare_tables", "compute_query_aps", "holm", "pairwise_tests",
+    "paired_test", "query_aps", "write_terms",
     "rank_intervals", "rank_table", "resample_weights", "universe",
 ]

@@ -109,7 +109,8 @@ def _z(level: float) -> float:
     return NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
-def normal_verdict(difference: float, samples: np.ndarray, level: float = 0.95) -> tuple[float, tuple[float, float], float]:
+def normal_verdict(difference: float, samples: np.ndarray,
+                   level: float = 0.95) -> tuple[float, tuple[float, float], float]:
     """(se, interval, two-sided p) of a difference from its resampled values (NaN resamples ignored)."""
     se = _std(samples)
     if not math.isfinite(se):
