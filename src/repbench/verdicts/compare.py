@@ -172,7 +172,7 @@ def write_terms(path, result: dict) -> None:
     """Every group of the comparison as CSV, atomically; text cells guarded against spreadsheet formulas (the
     site's ``to_csv``)."""
     from ..files import write_atomic
-    from ..leaderboard.build import to_csv
+    from ..leaderboard.render import to_csv
 
     rows = [{k: row[k] for k in TERMS_COLUMNS} for row in result["terms"]]
     write_atomic(path, to_csv(rows) if rows else ",".join(TERMS_COLUMNS) + "\n")
