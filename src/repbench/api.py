@@ -252,7 +252,8 @@ def validate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
     st = _standards(standards, table)
     checked = read(table, st, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
     return {
-        "ok": True, "path": str(checked.path), "standards": st.version, "rows": checked.rows, "proteins": len(checked.proteins),
+        "ok": True, "path": str(checked.path), "standards": st.version, "rows": checked.rows,
+        "proteins": len(checked.proteins),
         "dimension": checked.dimension, "n_unknown": len(checked.unknown), "n_ambiguous": len(checked.ambiguous),
         "unknown_ids": checked.unknown[:ID_PREVIEW], "ambiguous_ids": checked.ambiguous[:ID_PREVIEW],
         "merged": checked.merged, "metadata": checked.metadata, "warnings": checked.warnings,

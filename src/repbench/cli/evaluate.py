@@ -15,8 +15,7 @@ from rich.table import Table
 
 from .. import api, standards as standards_mod
 from ..results import METRIC_TITLES
-from ..submit import parse_labels
-from ..submit import submit as submit_table
+from ..submit import parse_labels, submit as submit_table
 from ..table import Limits
 from . import common
 
