@@ -98,7 +98,7 @@ def run_deeploc(out, cache, kill_at=""):
     for option in OPTIONS:
         command += ["-o", option]
     return subprocess.run(command, env={**os.environ, "REPBENCH_CACHE": str(cache), "KILL_AT": kill_at},
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=1800)  # a guard against a hang only
 
 
 def checkpoint_epochs(out):
