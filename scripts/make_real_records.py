@@ -8,9 +8,10 @@ its submission record (``dataset: real``, a model card saying how the vectors we
 Then the reference rows on the same proteins as WT2: ``random`` (seeded Gaussian vectors, WT2's proteins and
 dimension) and ``shuffled`` (WT2's vectors with the protein ids permuted), both made by the baselines plugin
 exactly as ``repbench run --embedder random --option like=...`` would. The Huh et al. (2003)
-localization-flag record is given its place: ``dataset: real``, an annotation row (``submission.annotation``). And the synthetic demo
-records get their labels declared (DeepLoc: localization; inpainting: protein identity; the others: none)
-and ``random`` / ``shuffled`` their data set (synthetic: they are made from the DeepLoc demo table).
+localization-flag record is given its place: ``dataset: real``, an annotation row (``submission.annotation``).
+And the synthetic demo records get their labels declared (DeepLoc: localization; inpainting and PIFiA: protein
+identity; the others: none) and ``random`` / ``shuffled`` their data set (synthetic: they are made from the
+DeepLoc demo table).
 
 How the vectors are made (the model card says the same):
   * names: the first column ``ImageName`` (gene name, else ORF), URL-decoded (``ADE5%2C7`` -> ``ADE5,7``),
@@ -50,7 +51,9 @@ COLLECTION_NAMES = {"FEN1": "YCR034W", "PPA1": "YHR026W"}
 LOCALIZATION_SLUG = "localization-huh-2003-flags"
 #: the synthetic demo records (benchmarks/compare_embedders.py --submit): the labels each embedder trains with
 DEMO_LABELS = {"deeploc": ["localization"], "inpainting": ["protein-identity"], "cellprofiler": [],
-               "cellprofiler-pca": [], "random": [], "shuffled": []}
+               "cellprofiler-pca": [], "random": [], "shuffled": [], "pifia": ["protein-identity"],
+               # untrained networks (random weights) saw no labels
+               "deeploc-untrained": [], "inpainting-untrained": [], "pifia-untrained": []}
 
 
 def read_screen(path: Path) -> tuple[list[str], list[str], np.ndarray]:

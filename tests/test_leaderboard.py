@@ -407,7 +407,8 @@ def test_tsne_draws_a_table_with_one_numeric_column_per_feature(tmp_path, monkey
 
     rng = np.random.default_rng(13)
     orfs = sorted(rng.choice(samples._standards().reference_proteome, size=40, replace=False).tolist())
-    frame = pd.DataFrame(rng.normal(size=(40, 5)), columns=[f"f{i}" for i in range(5)], index=pd.Index(orfs, name="protein"))
+    frame = pd.DataFrame(rng.normal(size=(40, 5)), columns=[f"f{i}" for i in range(5)],
+                         index=pd.Index(orfs, name="protein"))
     path = tmp_path / "columns.parquet"
     frame.to_parquet(path)  # what pandas writes: protein as the index column, one float column per feature
     monkeypatch.setattr(plots, "tsne_coordinates", lambda v: np.asarray(v)[:, :2])
@@ -500,3 +501,24 @@ def test_amend_and_rescore_keep_what_the_submitter_said(tmp_path):
     copy.write_bytes(b"not the same table")
     with pytest.raises(build_module.RepbenchError, match="no-table"):
         records.rescore_record(path)
+
+
+def test_submit_takes_labels_from_the_option_or_the_table(tmp_path):
+    from repbench import standards
+    from repbench.table import write_table
+
+    st = standards.load()
+    rng = np.random.default_rng(15)
+    orfs = sorted(rng.choice(st.reference_proteome, size=60, replace=False).tolist())
+    table = write_table(tmp_path / "t.parquet", orfs, rng.normal(size=(60, 6)), {"labels": ["protein-identity"]})
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    runner = CliRunner()
+    base = ["-q", "submit", str(table), "--to", str(folder), "--json", "--no-copy-embedding"]
+    bad = runner.invoke(app, [*base, "--name", "Bad", "--labels", "localisation"])
+    assert bad.exit_code == 2 and "bad-labels" in bad.stderr and not list(folder.iterdir())
+    from_table = runner.invoke(app, [*base, "--name", "From table"])
+    assert from_table.exit_code == 0, from_table.output
+    assert json.loads(from_table.stdout)["result"]["submission"]["labels"] == ["protein-identity"]
+    none = runner.invoke(app, [*base, "--name", "None said", "--labels", "none"])
+    assert json.loads(none.stdout)["result"]["submission"]["labels"] == []

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,25 +130,11 @@ def _reject_constant(name: str):
 
 
 def site_problems(record: dict) -> list[str]:
-    """Why the site cannot show ``record`` (empty: it can): the typed record with its submission block, then
-    what only the site needs: drawable curves and trajectories, a list of labels."""
+    """Why the site cannot show ``record`` (empty: it can): the typed record with its submission block
+    (which checks curves and trajectories too), then what only the site reads: a list of labels."""
     problems = validate_record(record, submission=True)  # the typed record's checks (repbench.results.Record)
     if problems:
         return problems
-    for tier, block in record["tiers"].items():
-        curve = (block or {}).get("pr_curve")
-        if curve is None:
-            continue
-        ok = (isinstance(curve, dict) and isinstance(curve.get("recall"), list)
-              and isinstance(curve.get("precision"), list) and len(curve["recall"]) == len(curve["precision"])
-              and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                      for v in curve["recall"] + curve["precision"]))
-        if not ok:
-            problems.append(f"tiers.{tier}.pr_curve: not two equally long lists of numbers")
-    for step in record.get("trajectory") or []:
-        if not isinstance(step.get("tiers", {}), dict):
-            problems.append("trajectory: an epoch's tiers is not an object")
-            break
     labels = record["submission"].get("labels")
     if labels is not None and not (isinstance(labels, list) and all(isinstance(v, str) for v in labels)):
         problems.append("submission.labels: not a list of strings")
