@@ -1,9 +1,12 @@
 """Mutation testing of the number-producing core with mutmut, and its score per module.
 
-    .venv/bin/python benchmarks/mutation.py            # fresh run on 2 worker processes, then the score
-    .venv/bin/python benchmarks/mutation.py --jobs 4   # more workers
-    .venv/bin/python benchmarks/mutation.py --resume   # keep mutants/ (mutmut re-tests only what changed)
-    .venv/bin/python benchmarks/mutation.py --report   # only print the score of the last run
+    .venv/bin/python benchmarks/mutation.py                 # fresh run on 2 worker processes, then the score
+    .venv/bin/python benchmarks/mutation.py --jobs 4        # more workers
+    .venv/bin/python benchmarks/mutation.py --module ids    # one module (repeatable): ids, metrics.ami, evaluate...
+    .venv/bin/python benchmarks/mutation.py --resume --module table   # keep the other modules' results
+    .venv/bin/python benchmarks/mutation.py --report        # only print the score of the last run
+
+Modules are run one after the other (each module's figure is complete when it is printed), each timed.
 
 What is mutated and which tests run is configured in ``[tool.mutmut]`` of pyproject.toml (the fast subset of
 the suite that covers metrics/, the evaluator, ids, table and results). mutmut maps each test to the functions
@@ -29,6 +32,11 @@ MUTANTS = ROOT / "mutants"
 KILLED = {1, 3}  # a failing test; 3: pytest's internal error
 TIMEOUT = {-24, 24, 152, 255, 36}
 SURVIVED = {0}
+#: the number-producing core, in the order it is run
+EVALUATOR = "evaluator" if (ROOT / "src" / "repbench" / "evaluator.py").exists() else "evaluate"  # renamed in 1.1.0
+MODULES = ("ids", "metrics.correlation", "metrics.average_precision", "metrics.f_beta", "metrics.query_ap", "metrics.ami",
+           EVALUATOR, "results", "table")
+LOG = MUTANTS / "run.log"
 
 
 def status(code) -> str:
@@ -98,6 +106,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="mutmut worker processes (default 2)")
     parser.add_argument("--resume", action="store_true", help="keep mutants/ from the last run")
     parser.add_argument("--report", action="store_true", help="only print the score of the last run")
+    parser.add_argument("--module", action="append", default=None,
+                        help="module under repbench to mutate (repeatable; default: all of %s)" % ", ".join(MODULES))
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.report:
@@ -110,14 +120,16 @@ def main() -> None:
            "MKL_NUM_THREADS": "1"}
     started = time.perf_counter()
     MUTANTS.mkdir(exist_ok=True)
-    with open(MUTANTS / "run.log", "w") as log:
-        done = subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs)], stdout=log, stderr=subprocess.STDOUT,
-                              env=env, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        tail = (MUTANTS / "run.log").read_text(errors="replace")[-3000:]
-        sys.exit(f"mutmut run failed (exit {done.returncode}); the end of mutants/run.log:\n{tail}")
-    report(seconds)
+    for module in args.module or MODULES:
+        begun = time.perf_counter()
+        with open(LOG, "a") as log:
+            done = subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs), f"repbench.{module}.*"],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
+        if done.returncode != 0:
+            tail = LOG.read_text(errors="replace")[-3000:]
+            sys.exit(f"mutmut run failed (exit {done.returncode}); the end of {LOG}:\n{tail}")
+        print(f"mutated repbench.{module} in {time.perf_counter() - begun:.0f} s", flush=True)
+    report(time.perf_counter() - started)
 
 
 if __name__ == "__main__":
