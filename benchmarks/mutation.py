@@ -75,20 +75,25 @@ def report(seconds: float | None) -> dict:
     for key, code in results.items():
         state = status(code)
         per_module[module_of(key)][state] += 1
-        if state not in ("killed", "timeout"):
+        if state not in ("killed", "timeout", "not checked"):
             survivors.append((state, key))
-    print(f"{'module':32} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8} {'total':>6} {'score':>7}")
+    print(f"{'module':32} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8} {'unrun':>6} {'total':>6} "
+          f"{'score':>7}")
     total = Counter()
     for module in sorted(per_module):
         c = per_module[module]
         n = sum(c.values())
         total.update(c)
         score = (c["killed"] + c["timeout"]) / n
-        print(f"{module:32} {c['killed']:7d} {c['timeout']:7d} {c['survived']:8d} {c['no tests']:8d} {n:6d} {score:7.1%}")
+        print(f"{module:32} {c['killed']:7d} {c['timeout']:7d} {c['survived']:8d} {c['no tests']:8d} "
+              f"{c['not checked']:6d} {n:6d} {score:7.1%}")
     n = sum(total.values())
     killed = total["killed"] + total["timeout"]
-    print(f"{'all':32} {total['killed']:7d} {total['timeout']:7d} {total['survived']:8d} {total['no tests']:8d} {n:6d} "
-          f"{killed / n:7.1%}")
+    print(f"{'all':32} {total['killed']:7d} {total['timeout']:7d} {total['survived']:8d} {total['no tests']:8d} "
+          f"{total['not checked']:6d} {n:6d} {killed / n:7.1%}")
+    if total["not checked"]:
+        print(f"warning: {total['not checked']} mutants were not run (an interrupted or partial run): the score "
+              "counts them as not killed")
     print(f"score: {killed} killed / {n} mutants = {killed / n:.1%} (goal >= 90%)"
           + (f"; mutmut run took {seconds:.0f} s wall clock" if seconds is not None else ""))
     if survivors:
