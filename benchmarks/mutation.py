@@ -35,7 +35,7 @@ SURVIVED = {0}
 #: the number-producing core, in the order it is run
 EVALUATOR = "evaluator" if (ROOT / "src" / "repbench" / "evaluator.py").exists() else "evaluate"  # renamed in 1.1.0
 MODULES = ("ids", "metrics.correlation", "metrics.average_precision", "metrics.f_beta", "metrics.query_ap", "metrics.ami",
-           EVALUATOR, "results", "table")
+           EVALUATOR, "results", "files", "table")
 LOG = MUTANTS / "run.log"
 
 

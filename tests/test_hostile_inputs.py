@@ -115,15 +115,20 @@ def test_the_case_set_covers_every_kind_of_hostile_id():
         assert ids[7] == CASES[case] and len(ids) == 21
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_validate_shows_a_hostile_id_as_written(case):
-    hostile = CASES[case]
-    path = HOSTILE / f"{case}.parquet"
-    result = runner.invoke(app, ["validate", str(path)])
+def shows_the_id(command: str, case: str):
+    """Run ``repbench COMMAND`` on the case's table: exit 0, clean output, the id in the warning as written."""
+    hostile, path = CASES[case], HOSTILE / f"{case}.parquet"
+    result = runner.invoke(app, [command, str(path)])
     assert result.exit_code == 0, result.output
     assert_clean(result.output)
     warning = f"warning {path}: 1 unknown protein id(s) dropped: {hostile!r}"
     assert warning in result.output.splitlines(), result.output  # whole, on one line, never wrapped or styled
+    return result, hostile, path
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_validate_shows_a_hostile_id_as_written(case):
+    result, hostile, path = shows_the_id("validate", case)
     assert f"ok {path}: 20 proteins x 4 dims" in result.output
     report = json.loads(runner.invoke(app, ["validate", str(path), "--json"]).stdout)
     assert report["unknown_ids"] == [hostile] and report["proteins"] == 20  # JSON keeps the id exactly
@@ -132,12 +137,7 @@ def test_validate_shows_a_hostile_id_as_written(case):
 @pytest.mark.parametrize("case", ["markup-close", "markup-bold", "ansi-colour", "emoji-code", "right-to-left-override",
                                   "very-long", "formula-equals", "injected-line"])
 def test_evaluate_shows_a_hostile_id_as_written(case):
-    hostile = CASES[case]
-    path = HOSTILE / f"{case}.parquet"
-    result = runner.invoke(app, ["evaluate", str(path)])
-    assert result.exit_code == 0, result.output
-    assert_clean(result.output)
-    assert f"warning {path}: 1 unknown protein id(s) dropped: {hostile!r}" in result.output.splitlines()
+    result, hostile, path = shows_the_id("evaluate", case)
     assert "20 proteins x 4 dims" in result.output and "go_cc" in result.output
     record = json.loads(runner.invoke(app, ["evaluate", str(path), "--json"]).stdout)
     assert record["input"]["unknown_ids"] == [hostile] and record["input"]["n_unknown"] == 1
@@ -178,12 +178,12 @@ def test_hostile_paths_and_options_are_shown_as_written(tmp_path):
 
 def test_internal_errors_print_the_message_as_data(monkeypatch, tmp_path):
     """A bug whose message holds user data (here a hostile id) is one line, not a second crash in the handler."""
-    from repbench.cli import evaluate as evaluate_cli
+    from repbench import api
 
     def crash(*args, **kwargs):
         raise KeyError("[/]\x1b[2J")
 
-    monkeypatch.setattr(evaluate_cli, "read_table", crash)
+    monkeypatch.setattr(api, "validate", crash)
     result = runner.invoke(app, ["validate", str(HOSTILE / "markup-close.parquet")])
     assert result.exit_code == 3
     assert result.output.splitlines() == ["internal error KeyError: '[/]\\x1b[2J' (run with --debug for the traceback)"]

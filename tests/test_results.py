@@ -236,7 +236,7 @@ def test_write_json_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, mo
     def full_disk(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(results.os, "fsync", full_disk)
+    monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(OSError):
         results.write_json_atomic(path, {"x": 2})
     assert json.loads(path.read_text()) == {"x": 1}

@@ -151,7 +151,7 @@ def test_null_in_a_feature_column_is_named(tmp_path, standards, orfs):
     with pytest.raises(Exception) as err:
         read_table(path, standards)
     assert (err.value.code, err.value.message, err.value.path) == (
-        "nan-or-inf", "feature column 'y' has missing (null) values", str(path))
+        "nan-or-inf", "feature column 'y' has missing (null or NaN) values", str(path))
 
 
 def test_feature_columns_of_any_numeric_type_become_float64(tmp_path, standards, orfs):
