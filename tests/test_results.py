@@ -257,3 +257,16 @@ def test_submission_path_and_embedding_copy_name(tmp_path):
         results.submission_path(tmp_path, "../x")
     assert err.value.code == "bad-name"
     assert results.embedding_copy_name("m", "0123456789abcdef" * 4) == "m.0123456789ab.parquet"
+
+
+def test_details_that_only_some_records_reach():
+    record = valid_record()
+    record["input"]["proteins"] = record["input"]["dimension"] = 1  # the smallest valid sizes
+    assert validate_record(record) == []
+    record = valid_record()
+    tiers = {"nope": {}, "kegg": [1]}  # problems in every tier are all reported, whatever comes first
+    record["tiers"] = {**tiers, **record["tiers"]}
+    record["tiers"]["go_cc"]["f05"] = 2
+    assert validate_record(record) == ["tiers.nope: unknown tier", "tiers.kegg: not an object",
+                                       "tiers.go_cc.f05: not a number in [-1, 1]"]
+    assert results.slugify("!" + "a" * 64) == "a" * 64  # separators are stripped before the length cut
