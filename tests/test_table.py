@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -139,3 +140,90 @@ def test_write_table_is_atomic(tmp_path, orfs, monkeypatch):
         write_table(path, p, v * 2)
     assert path.read_bytes() == before
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
+
+
+# ---- details that reach the user: message texts, previews, and what write_table writes -----------------------
+
+
+def test_null_in_a_feature_column_is_named(tmp_path, standards, orfs):
+    p, v = _good(orfs)
+    path = _write(tmp_path / "null.parquet", pa.table({"protein": p, "x": v[:, 0], "y": pa.array([1.0] * 29 + [None])}))
+    with pytest.raises(Exception) as err:
+        read_table(path, standards)
+    assert (err.value.code, err.value.message, err.value.path) == (
+        "nan-or-inf", "feature column 'y' has missing (null or NaN) values", str(path))
+
+
+def test_feature_columns_of_any_numeric_type_become_float64(tmp_path, standards, orfs):
+    p = orfs[:12]
+    columns = {"protein": p, "i": pa.array(range(12), pa.int8()), "f": pa.array(np.linspace(0, 1, 12), pa.float32()),
+               "b": pa.array([i % 2 == 0 for i in range(12)])}
+    table = read_table(_write(tmp_path / "types.parquet", pa.table(columns)), standards)
+    assert table.vectors.dtype == np.float64 and table.vectors.shape == (12, 3)
+    assert np.array_equal(table.vectors[:, 0], np.arange(12.0))
+    assert np.array_equal(table.vectors[:, 1], np.linspace(0, 1, 12).astype(np.float32).astype(np.float64))
+    assert np.array_equal(table.vectors[:, 2], [1.0, 0.0] * 6)
+
+
+def test_warnings_preview_at_most_eight_ids(tmp_path, standards, orfs):
+    from repbench.table import ProteinTable
+
+    def warnings(unknown, ambiguous=()):
+        return ProteinTable(tmp_path, "0" * 64, 1, [], np.zeros((0, 1)), {}, list(unknown), list(ambiguous)).warnings
+
+    eight = [f"N{i}" for i in range(8)]
+    assert warnings(eight) == ["8 unknown protein id(s) dropped: " + ", ".join(repr(x) for x in eight)]
+    assert warnings([*eight, "N8", "N9"], ["A'1"]) == [
+        "10 unknown protein id(s) dropped: " + ", ".join(repr(x) for x in eight) + ", ... (2 more)",
+        "1 ambiguous protein id(s) dropped: \"A'1\""]
+    assert warnings([]) == []
+
+
+def test_parquet_errors_are_shortened_to_one_line():
+    from repbench.table import _short
+
+    assert _short(ValueError("a\n  b\tc ")) == "a b c"
+    assert _short(ValueError("x" * 160)) == "x" * 160
+    assert _short(ValueError("y" * 161)) == "y" * 160 + "..."
+
+
+def test_write_table_round_trip_schema_and_metadata(tmp_path):
+    path = tmp_path / "new" / "deeper" / "t.parquet"  # missing folders are made
+    vectors = np.array([[0.1, 1e-8, 3.0], [-2.5, 7.0, 1 / 3]])  # float64 in, float32 stored
+    assert write_table(path, ["YAL001C", 2], vectors, {"z": 1, "a": Path("p/q")}) == path
+    table = pq.read_table(path)
+    assert table.schema.field("protein").type == pa.string() and table.column("protein").to_pylist() == ["YAL001C", "2"]
+    assert table.schema.field("embedding").type == pa.list_(pa.float32(), 3)
+    stored = np.array(table.column("embedding").to_pylist(), dtype=np.float32)
+    assert np.array_equal(stored, vectors.astype(np.float32))
+    assert table.schema.metadata == {b"repbench": b'{"a": "p/q", "z": 1}'}  # sorted keys, str() of non-JSON values
+    assert pq.read_table(write_table(tmp_path / "plain.parquet", ["A"], np.ones((1, 2)))).schema.metadata is None
+
+
+def test_write_table_refuses_vectors_of_the_wrong_shape(tmp_path):
+    for vectors in (np.zeros(2), np.zeros((3, 2)), np.zeros((2, 2, 1))):
+        with pytest.raises(ValueError, match="vectors must be"):
+            write_table(tmp_path / "t.parquet", ["A", "B"], vectors)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_table_writes_a_hidden_temp_file_beside_the_target_then_renames(tmp_path, monkeypatch):
+    seen = []
+    real = pq.write_table
+
+    def spy(table, where, *args, **kwargs):
+        seen.append((where, sorted(os.listdir(tmp_path))))
+        return real(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", spy)
+    old = os.umask(0o022)
+    try:
+        path = write_table(tmp_path / "t.parquet", ["A"], np.ones((1, 2)))
+    finally:
+        os.umask(old)
+    ((where, listing),) = seen
+    where = Path(where)
+    assert where.parent == tmp_path and where.name.startswith(".t.parquet.") and where.name.endswith(".tmp")
+    assert listing == [where.name]  # during the write only the temp file exists; the target appears by rename
+    assert sorted(os.listdir(tmp_path)) == ["t.parquet"]
+    assert path.stat().st_mode & 0o777 == 0o644  # world-readable like every published file (umask 022)

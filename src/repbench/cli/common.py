@@ -18,7 +18,7 @@ from typing import Annotated, Any, Callable, Iterator
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 
 from ..errors import MissingExtra, RepbenchError
 from ..progress import Progress
@@ -47,10 +47,29 @@ def use_settings(value: Settings) -> None:
     _settings.set(value)
 
 
+def visible(text: str) -> str:
+    """``text`` with every character a terminal would act on or not show written as a Python escape.
+
+    Control characters (ESC of an ANSI sequence, CR, NUL, C1 codes), bidi controls such as the right-to-left
+    override and zero-width characters become ``\\x1b``, ``\\r``, ``\\u202e``, ``\\u200b``; everything
+    printable (any script, emoji, spaces) is kept as it is.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def escape(value: object) -> str:
+    """User data (an id, a name, a path, an option, a message) to put in a markup string: shown as written, never
+    read as rich markup, with control and invisible characters escaped (:func:`visible`). The consoles read no
+    ``:emoji:`` codes either. Every command module prints user data through this."""
+    return _escape_markup(visible(str(value)))
+
+
 def _make_console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     tty = hasattr(stream, "isatty") and stream.isatty()
-    return Console(file=stream, width=None if tty else PIPE_WIDTH, soft_wrap=not tty, highlight=False)
+    return Console(file=stream, width=None if tty else PIPE_WIDTH, soft_wrap=not tty, highlight=False, emoji=False)
 
 
 class _StreamConsole:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from .. import api, standards as standards_mod
@@ -18,6 +17,7 @@ from ..verdicts import write_terms
 from ..verdicts.bootstrap import DEFAULT_RESAMPLES
 from ..verdicts.compare import AMI_RESAMPLES, METRICS
 from . import common
+from .common import escape
 
 VERDICT_STYLE = {"A better": "bold green", "B better": "bold red", "no evidence": "dim"}
 SHOWN_GROUPS = 5

@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from . import common
+from .common import escape
 
 data_app = typer.Typer(name="data", help="Cell data sets: convert, inspect, generate.", no_args_is_help=True)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from .. import api, standards as standards_mod
@@ -18,6 +17,7 @@ from ..results import METRIC_TITLES
 from ..submit import parse_labels, submit as submit_table
 from ..table import Limits
 from . import common
+from .common import escape
 
 
 class Duplicates(str, Enum):

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, List
 
 import typer
-from rich.markup import escape
 
 from . import common
+from .common import escape
 
 
 @common.command

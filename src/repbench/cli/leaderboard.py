@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from ..errors import RepbenchError, UsageError, require
 from ..submit import find_leaderboard
 from . import common
+from .common import escape
 
 leaderboard_app = typer.Typer(help="Build the static leaderboard site, or look at it locally.", no_args_is_help=True)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from .. import plugins
 from ..embedders import declared_options
 from ..errors import UsageError
 from . import common
+from .common import escape
 
 
 def load_embedders() -> dict[str, plugins.EmbedderInfo]:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
-from rich.markup import escape
 
 from .. import api, run as run_lib
 from . import common
+from .common import escape
 from .plugins import load_embedders
 
 

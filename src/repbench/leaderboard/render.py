@@ -95,9 +95,14 @@ def _row(board: Board, section: Section, entry: Entry) -> dict:
     return row
 
 
+#: what makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @, and tab or carriage return
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_cell(value):
-    # A cell that starts with = + - @ would run as a formula in a spreadsheet: quote it as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    # A text cell that starts with a formula trigger, also after leading whitespace (spreadsheets trim it), would
+    # run as a formula: a leading apostrophe makes it text. Numbers (a negative score) are not text: left alone.
+    if isinstance(value, str) and (value[:1] in FORMULA_TRIGGERS or value.lstrip()[:1] in FORMULA_TRIGGERS):
         return "'" + value
     return "" if value is None else value
 

@@ -4,6 +4,12 @@
 
 expected.json maps each file to the error code repbench must answer with. Every file must end with exit
 status 1 or 2, a one-line message naming the problem, no traceback, and nothing written.
+
+hostile-ids/ holds the hostile-id case set: hostile-ids/cases.json maps a case name to one hostile protein id
+(rich markup, ANSI escapes, emoji codes, bidi and zero-width characters, a 10,000-character id, spreadsheet
+formulas, injected lines), and hostile-ids/<case>.parquet is a *valid* table of 20 real ORFs plus that id at
+row 7, so that validate, evaluate, submit and the site accept it and print the id back as an unknown id.
+hostile-ids/all.parquet holds the 20 ORFs and every hostile id at once.
 """
 from __future__ import annotations
 
@@ -33,7 +39,48 @@ def write(name, table, metadata=None):
     pq.write_table(table, HERE / name)
 
 
+HOSTILE_IDS = {
+    "markup-close": "[/]",
+    "markup-bold": "[bold]X",
+    "markup-link": "[link=https://example.invalid]click me[/link]",
+    "markup-trailing-backslash": "ends with a backslash\\",
+    "ansi-colour": "\x1b[31mRED\x1b[0m",
+    "ansi-clear-screen": "\x1b[2J\x1b[H",
+    "ansi-window-title": "\x1b]0;pwned\x07",
+    "c1-control-sequence": "\x9b31mC1",
+    "emoji-code": ":smile:",
+    "emoji-codes": ":thumbs_up: :cross_mark:",
+    "right-to-left-override": "\u202eexe.CBA",
+    "right-to-left-mark": "\u200fRLM",
+    "zero-width-space": "YAL\u200b001C",
+    "byte-order-mark": "\ufeffYAL002W",
+    "injected-line": "X\nerror [fake-code] injected line",
+    "carriage-return": "OK\rerror",
+    "nul": "\x00YAL001C",
+    "very-long": "L" * 10_000,
+    "formula-equals": '=HYPERLINK("https://example.invalid","x")',
+    "formula-plus": "+1+1",
+    "formula-minus": "-2+3",
+    "formula-at": "@SUM(A1)",
+    "formula-tab": "\t=1+1",
+    "formula-after-spaces": "  =1+1",
+}
+
+
+def write_hostile_ids():
+    """hostile-ids/: one valid table per hostile id (20 ORFs + the id at row 7), all.parquet, cases.json."""
+    folder = HERE / "hostile-ids"
+    folder.mkdir(exist_ok=True)
+    for name, hostile in HOSTILE_IDS.items():
+        ids = [*ORFS[:7], hostile, *ORFS[7:]]
+        write(f"hostile-ids/{name}.parquet", emb_table(ids, vectors(len(ids), seed=1)))
+    ids = [*ORFS, *HOSTILE_IDS.values()]
+    write("hostile-ids/all.parquet", emb_table(ids, vectors(len(ids), seed=2)))
+    (folder / "cases.json").write_text(json.dumps(HOSTILE_IDS, indent=1, ensure_ascii=True) + "\n")
+
+
 def main():
+    write_hostile_ids()
     expected = {}
     v = vectors()
     good = emb_table(ORFS, v)

@@ -1,0 +1,112 @@
+"""Degenerate inputs of the metrics, each against scikit-learn or a plain loop: single clusters, singletons,
+any label type, ties at the top of a ranking. (The main comparisons are in test_metrics.py.)"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
+from sklearn.metrics import adjusted_mutual_info_score
+
+from repbench.metrics.ami import adjusted_mutual_info, best_cut_ami
+
+
+@pytest.mark.parametrize("true, pred", [
+    ([0, 0, 1, 1, 2, 2, 2], [5] * 7),  # one predicted cluster
+    ([3] * 6, [0, 1, 1, 2, 2, 2]),  # one true class
+    ([1] * 5, [2] * 5),  # one cluster each: identical
+    (list(range(9)), list(range(9))),  # singletons each
+    (list(range(8)), [0, 0, 1, 1, 2, 2, 3, 3]),
+    (["a", "b", "a", "c", "c", "b"], [1, 2, 1, 3, 3, 3]),  # any label type
+    ([0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]),  # worse than chance: negative
+    ([0, 0, 1, 1, 1, 2, 2, 2, 2], [7, 7, 7, 7, 8, 8, 8, 9, 9]),
+])
+def test_adjusted_mutual_info_degenerate_labelings(true, pred):
+    expected = adjusted_mutual_info_score(true, pred)
+    assert adjusted_mutual_info(np.array(true), np.array(pred)) == pytest.approx(expected, abs=1e-12)
+    assert adjusted_mutual_info(np.array(pred), np.array(true)) == pytest.approx(expected, abs=1e-12)  # symmetric
+
+
+def _loop_best_cut(labels, d, n_thresholds=100):
+    tree = linkage(d, "average")
+    h = tree[:, 2]
+    return max(adjusted_mutual_info_score(labels, fcluster(tree, t, criterion="distance"))
+               for t in np.linspace(h.min(), h.max(), n_thresholds))
+
+
+@pytest.mark.parametrize("kind", ["one class", "all distinct", "two classes", "few thresholds"])
+def test_best_cut_ami_degenerate_labelings(kind, rng):
+    x = rng.standard_normal((30, 3))
+    labels = {"one class": np.zeros(30, int), "all distinct": np.arange(30), "two classes": np.arange(30) % 2,
+              "few thresholds": rng.integers(0, 4, 30)}[kind]
+    x[:, 0] += 3 * labels if kind != "all distinct" else 0
+    n_thresholds = 3 if kind == "few thresholds" else 100
+    d = pdist(x)
+    assert best_cut_ami(labels, d, n_thresholds) == pytest.approx(_loop_best_cut(labels, d, n_thresholds), abs=1e-10)
+
+
+# ---- average precision: thresholds, no positives, the thinned curve ---------------------------------------
+
+
+def test_positive_thresholds_by_hand():
+    from repbench.metrics.average_precision import positive_thresholds
+
+    all_sorted = np.array([1, 2, 2, 3, 3, 3, 5])
+    tp, n = positive_thresholds(all_sorted, np.array([2, 3, 3, 5]))  # distinct positive scores 5, 3, 2
+    assert tp.tolist() == [1, 3, 4] and n.tolist() == [1, 4, 6]
+    tp, n = positive_thresholds(all_sorted, np.array([1, 2, 3]))
+    assert tp.tolist() == [1, 2, 3] and n.tolist() == [4, 6, 7]
+    tp, n = positive_thresholds(all_sorted, np.array([3, 3]))
+    assert tp.tolist() == [2] and n.tolist() == [4]
+    empty = positive_thresholds(all_sorted, np.array([], dtype=np.int64))
+    assert empty[0].size == 0 and empty[1].size == 0
+
+
+def test_average_precision_without_positives_is_nan():
+    from repbench.metrics.average_precision import average_precision
+
+    assert np.isnan(average_precision(np.array([], dtype=np.int64), np.array([], dtype=np.int64)))
+    assert average_precision(np.array([1]), np.array([4])) == 0.25  # one positive, ranked 4th (ties included)
+
+
+def _thin_reference(precision, recall, max_points):
+    """Plain loop: for each of max_points recalls evenly spaced from the first to the last, the first curve point
+    at or after it (once each), rounded to 5 decimals."""
+    if len(recall) <= max_points:
+        keep = list(range(len(recall)))
+    else:
+        keep = []
+        for target in np.linspace(recall[0], recall[-1], max_points):
+            i = next((i for i, r in enumerate(recall) if r >= target), len(recall) - 1)
+            if i not in keep:
+                keep.append(i)
+    return {"recall": [round(float(recall[i]), 5) for i in keep],
+            "precision": [round(float(precision[i]), 5) for i in keep]}
+
+
+@pytest.mark.parametrize("points, max_points", [(5, 201), (201, 201), (202, 201), (5000, 201), (50, 7), (8, 7)])
+def test_thin_curve_against_a_plain_loop(points, max_points, rng):
+    from repbench.metrics.average_precision import thin_curve
+
+    recall = np.sort(rng.random(points))
+    recall[-1] = 1.0
+    precision = rng.random(points)
+    got = thin_curve(precision, recall, max_points) if max_points != 201 else thin_curve(precision, recall)
+    expected = _thin_reference(precision, recall, max_points)
+    assert got == expected
+    assert len(got["recall"]) <= max_points and got["recall"][-1] == 1.0 and got["recall"][0] == round(recall[0], 5)
+
+
+# ---- fixed-point correlation --------------------------------------------------------------------------------
+
+
+def test_integer_dots_and_correlation(rng):
+    from repbench.metrics.correlation import CORRELATION_UNIT, correlation, integer_dots, unit_vectors_fixed
+
+    x = unit_vectors_fixed(rng.standard_normal((5, 9)))
+    y = unit_vectors_fixed(rng.standard_normal((3, 9)))
+    dots = integer_dots(x, y)
+    assert dots.dtype == np.int64 and dots.shape == (5, 3)
+    assert np.array_equal(dots, np.rint(x @ y.T).astype(np.int64))
+    assert np.array_equal(correlation(x, y), dots * CORRELATION_UNIT)
+    assert np.allclose(np.diag(correlation(x, x)), 1.0, atol=1e-7)
