@@ -9,8 +9,9 @@ Writes three protein tables and submits each with ``repbench submit --standards 
   only the locations at those levels, one 0/1 column per location (``dataset: real``; keyed by Ensembl id);
 - ``opencell-leiden``: the OpenCell cytoself Leiden cluster of each target, one-hot (``dataset: real``; keyed
   by UniProt accession): a real, image-derived but categorical representation;
-- ``random-human``: Gaussian vectors (64 dims, seed 0) for the same genes as the HPA row (``dataset:
-  synthetic``; keyed by HGNC symbol), the floor to compare with.
+- ``random-human``: Gaussian vectors (64 dims, seed 0) for the same genes as the HPA row (``dataset: real``
+  like the yeast board's random row on WT2's proteins: a reference scored on the real rows' proteins, so it
+  sits in their section; keyed by HGNC symbol), the floor to compare with.
 
 The three keys show the id map at work (docs/standards.md). Sources and licences:
 src/repbench/resources/localization/NOTICE. Deterministic: the same tables (and scores) on every run.
@@ -111,7 +112,7 @@ def tables(folder: Path) -> list[tuple[Path, str, str]]:
                  "image-derived, but categorical."))
     vectors = np.random.default_rng(0).standard_normal((len(symbols), RANDOM_DIM)).astype(np.float32)
     path = write_table(folder / "random.parquet", symbols, vectors, {
-        **common, "embedder": "random", "dataset": "synthetic", "params": {"dim": RANDOM_DIM, "seed": 0}})
+        **common, "embedder": "random", "dataset": "real", "params": {"dim": RANDOM_DIM, "seed": 0}})
     rows.append((path, "random (human)",
                  f"Gaussian vectors ({RANDOM_DIM} dims, seed 0) for the genes of the HPA row: the floor of every score."))
     return rows
