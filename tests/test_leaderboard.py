@@ -14,7 +14,10 @@ from typer.testing import CliRunner
 
 from repbench.cli.main import app
 from repbench.leaderboard import build as build_module
-from repbench.leaderboard import build_site, collect, figures, localization, overlap, plots, rank, render, samples
+from markupsafe import escape
+
+from repbench import standards as standards_mod
+from repbench.leaderboard import build_site, collect, figures, groups, localization, overlap, plots, rank, render, samples
 from repbench.results import validate_record
 
 XSS = "<script>alert(1)</script>"
@@ -41,6 +44,10 @@ def submissions(tmp_path_factory) -> Path:
     _set_map(leader, "go_cc", 0.30, 0.28, 0.32)
     _set_map(close, "go_cc", 0.27, 0.25, 0.29)
     _set_map(far, "go_cc", 0.10, 0.09, 0.11)
+    # Evaluator 1.1.0 fields on the leader: per-group mAP (12 real GO-CC ids) and the fraction retrieved.
+    go_cc = list(standards_mod.load().tiers["go_cc"].group_names)[:12]
+    leader["tiers"]["go_cc"]["group_map"] = {g: [round(1 - i / 12, 3), 3 + i] for i, g in enumerate(go_cc)}
+    leader["tiers"]["go_cc"]["fraction_retrieved"] = 0.375
     for record in (leader, close, far):
         _rewrite(folder, record)
     for slug in ("localization", "random", "shuffled"):
@@ -522,3 +529,25 @@ def test_submit_takes_labels_from_the_option_or_the_table(tmp_path):
     assert json.loads(from_table.stdout)["result"]["submission"]["labels"] == ["protein-identity"]
     none = runner.invoke(app, [*base, "--name", "None said", "--labels", "none"])
     assert json.loads(none.stdout)["result"]["submission"]["labels"] == []
+
+
+def test_group_extremes_by_hand():
+    group_map = {"pair": [1.0, 2], "a": [0.9, 3], "b": [0.9, 5], "c": [0.2, 3], "d": [0.5, 4], "e": [0.2, 6]}
+    names = {"a": "A", "b": "B"}
+    best, worst = groups.extremes(group_map, names, shown=2)  # 5 groups of >= 3 members: >= 2 x 2, pairs left out
+    assert [(g.group, g.name, g.members, g.map) for g in best] == [("b", "B", 5, 0.9), ("a", "A", 3, 0.9)]
+    assert [g.group for g in worst] == ["e", "c"]  # lowest first; a tie goes to the larger group
+    best, worst = groups.extremes(group_map, names, shown=3)  # 5 < 2 x 3: every group, the pair too
+    assert [g.group for g in best] == ["pair", "b", "a"] and [g.group for g in worst] == ["e", "c", "d"]
+    assert groups.page_groups({"tiers": {"go_cc": {"map": 0.1}}}, ["go_cc"], {}) == {}  # a 1.0.0 record: none
+
+
+def test_submission_page_shows_retrieved_and_the_best_and_worst_groups(site):
+    out, _ = site
+    page = (out / "s" / "leader.html").read_text()
+    assert "Groups recovered best and worst" in page and "37.5%" in page
+    names = standards_mod.load().tiers["go_cc"].group_names
+    first, last = list(names)[0], list(names)[11]
+    best = page.index(f"<code>{first}</code>")
+    assert str(escape(names[first])) in page and best < page.index(f"<code>{last}</code>")  # best (mAP 1) above worst
+    assert "Groups recovered best" not in (out / "s" / "close.html").read_text()  # no group_map, no section

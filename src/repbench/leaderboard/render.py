@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..standards import TIER_TITLES
-from . import figures
+from . import figures, groups
 from .collect import SECTION_TITLES, Entry, Section
 from .overlap import LABEL_TITLES, MARK_AT
 from .rank import METRICS, OVERALL
@@ -201,9 +201,11 @@ def render_site(boards: list[Board], site: Path, pictures: dict[str, figures.Pag
 
     page = env.get_template("submission.html.j2")
     for board in boards:
+        names = groups.group_names(board.version, board.tiers)
         for section, rows_ in board.sections:
             for entry in rows_:
                 html = page.render(entry=entry, record=entry.record, board=board,
                                    section_title=SECTION_TITLES[entry.section], section_id=board.section_id(section),
-                                   pictures=_as_markup(pictures[entry.slug]), root="..", **common)
+                                   pictures=_as_markup(pictures[entry.slug]), root="..",
+                                   groups=groups.page_groups(entry.record, board.tiers, names), **common)
                 (site / "s" / f"{entry.slug}.html").write_text(html, encoding="utf-8")
