@@ -111,3 +111,16 @@ def test_the_embedders_are_found_through_the_entry_point_like_any_third_party_pl
         assert {info.package for info in found.values()} == {"repbench-baselines"}
     finally:
         plugins.reset()
+
+
+def test_a_baseline_takes_the_data_set_of_the_table_it_is_drawn_for(tmp_path, localization):
+    """random like=T and shuffled table=T describe T's proteins: they carry T's data set into the run's table
+    (not 'none'), so the site puts them in T's section; the Huh flags are a real annotation."""
+    tagged = table.write_table(tmp_path / "real.parquet", localization.proteins, localization.vectors,
+                               {"dataset": "synthetic"})
+    assert localization.dataset == "real"
+    assert embed(RandomEmbedder(), tmp_path, like=str(tagged)).dataset == "synthetic"
+    assert embed(ShuffledEmbedder(), tmp_path, table=str(tagged)).dataset == "synthetic"
+    assert embed(RandomEmbedder(), tmp_path).dataset is None  # the reference proteome: no data set
+    untagged = table.write_table(tmp_path / "plain.parquet", localization.proteins, localization.vectors)
+    assert embed(ShuffledEmbedder(), tmp_path, table=str(untagged)).dataset == "unknown"

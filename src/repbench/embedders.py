@@ -153,6 +153,9 @@ class Embedding:
     vectors: np.ndarray
     #: carried into the Parquet ``repbench`` metadata (protocol, seed, learning rate, ...)
     params: dict[str, Any] = field(default_factory=dict)
+    #: the data set the vectors describe (``real``, ``synthetic``, ``unknown``), for embedders that take no cells
+    #: (a baseline drawn for another table's proteins inherits that table's); None: the cells' data set decides
+    dataset: str | None = None
 
 
 @dataclass

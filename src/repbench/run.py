@@ -142,7 +142,7 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
 
     table_path = out / "embeddings.parquet"
     metadata = {
-        "embedder": name, "version": info.version, "dataset": getattr(cells, "dataset", None) or "none",
+        "embedder": name, "version": info.version, "dataset": getattr(cells, "dataset", None) or embedding.dataset or "none",
         "data": data, "protocol": protocol, "seed": seed, "params": embedding.params,
     }
     if getattr(info.embedder, "labels", None) is not None:  # what its training saw: the site's label marks

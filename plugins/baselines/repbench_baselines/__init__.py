@@ -32,13 +32,13 @@ def huh_flags() -> tuple[list[str], list[str], np.ndarray]:
     return [r[0] for r in body], header[HUH_FIRST_FLAG:], flags
 
 
-def read_vectors(path: str) -> tuple[list[str], np.ndarray]:
-    """A Parquet protein table -> (ORFs (n,), float64 (n, d)), validated by repbench.table (bad input raises
-    its RepbenchError; ids that are not yeast ORFs are dropped there, as the evaluator would)."""
-    from repbench import standards, table
+def read_vectors(path: str) -> tuple[list[str], np.ndarray, str]:
+    """A Parquet protein table -> (ORFs (n,), float64 (n, d), its data set tag), validated by repbench.table (bad
+    input raises its RepbenchError; ids that are not yeast ORFs are dropped there, as the evaluator would)."""
+    from repbench import results, standards, table
 
     read = table.read_table(path, standards.load())
-    return list(read.proteins), np.asarray(read.vectors, dtype=np.float64)
+    return list(read.proteins), np.asarray(read.vectors, dtype=np.float64), results.dataset_of(read.metadata)
 
 
 class LocalizationEmbedder:
@@ -58,6 +58,7 @@ class LocalizationEmbedder:
         flagged = flags.any(axis=1)
         return Embedding(
             [o for o, keep in zip(orfs, flagged) if keep], flags[flagged].astype(np.float32),
+            dataset="real",  # a real annotation (people looking at images), not a synthetic set
             params={"source": "Huh et al. 2003 YeastGFP (repbench resources)", "flags": names,
                     "proteins_in_table": len(orfs), "dropped_without_flags": int((~flagged).sum()),
                     "dropped_proteins": [o for o, keep in zip(orfs, flagged) if not keep]},
@@ -76,8 +77,9 @@ class RandomEmbedder:
 
     def embed(self, request: EmbedRequest) -> Embedding:
         like = parse_options(self.name, self.options, request.options).get("like")
+        dataset = None  # drawn for the reference proteome: no data set
         if like:
-            proteins, source = read_vectors(like)
+            proteins, source, dataset = read_vectors(like)  # for that table's proteins: its data set
             dim = source.shape[1]
         else:
             from repbench import standards
@@ -85,7 +87,7 @@ class RandomEmbedder:
             proteins, dim = list(standards.load().reference_proteome), RANDOM_DIM
         vectors = np.random.default_rng(request.seed).standard_normal((len(proteins), dim)).astype(np.float32)
         return Embedding(proteins, vectors, params={"seed": request.seed, "dimension": dim,
-                                                    "like": str(like) if like else None})
+                                                    "like": str(like) if like else None}, dataset=dataset)
 
 
 class ShuffledEmbedder:
@@ -101,12 +103,13 @@ class ShuffledEmbedder:
         if not path:
             raise UsageError("missing-option", "embedder 'shuffled' needs the table to shuffle: "
                              "--option table=PATH (a Parquet protein table)")
-        proteins, vectors = read_vectors(path)
+        proteins, vectors, dataset = read_vectors(path)
         order = np.random.default_rng(request.seed).permutation(len(proteins))
         # vectors stay in place; each protein id moves to another row
         return Embedding([proteins[i] for i in order], vectors.astype(np.float32),
                          params={"seed": request.seed, "table": str(path),
-                                 "fixed_points": int((order == np.arange(len(order))).sum())})
+                                 "fixed_points": int((order == np.arange(len(order))).sum())},
+                         dataset=dataset)
 
 
 @repbench.hookimpl
