@@ -149,3 +149,18 @@ def test_shipped_map_case_url_decoding_and_systematic_names(standards):
     assert idmap.resolve(["ade5%2C7", "ADE5,7", "Ade57", "nup2", " tfc3 ", "yal001c", "YAL001C"]).orfs == [
         "YGL234W", "YGL234W", "YGL234W", "YLR335W", "YAL001C", "YAL001C", "YAL001C"]
     assert idmap.resolve_one("ADE5%2C8") is None and not idmap.is_ambiguous("ADE5%2C8")
+
+
+def test_fallback_rewrites_apply_only_to_unknown_names_that_they_match_whole():
+    """human-v1's fallbacks: a versioned Ensembl id or a UniProt isoform resolves through its base id."""
+    table = pd.DataFrame([("ENSG1", "7157", "ensembl"), ("P04637", "7157", "uniprot"), ("P04637-2", "999", "uniprot"),
+                          ("X-1", "5", "ensembl"), ("P04637Z", "8", "uniprot")], columns=["name", "gene", "kind"])
+    ids = IdMap(table, precedence=("ensembl", "uniprot"), column="gene",
+                fallbacks=((r"(ENSG\d+)\.\d+", r"\1"), (r"([A-Z0-9]+)-\d+", r"\1")))
+    assert ids.resolve_one("ensg1.17") == "7157" and ids.resolve_one("P04637-9") == "7157"
+    assert ids.resolve_one("P04637-2") == "999"  # a known name is never rewritten
+    assert ids.resolve_one("X-1") == "5"
+    assert ids.resolve_one("ENSG1.17x") is None  # the pattern must match the whole name:
+    assert ids.resolve_one("P04637-9Z") is None  # not rewritten to the known P04637Z
+    assert ids.resolve_one("ENSG2.3") is None and ids.resolve(["ENSG2.3"]).unknown == ["ENSG2.3"]  # base unknown too
+    assert ids.resolve(["ensg1.2", "Q1-1"]).orfs == ["7157", None]

@@ -2,7 +2,7 @@
 half-written or missing record or site.
 
 The kill is made to land *inside* the write, not at a random moment: the command runs with a hook that pauses it
-at a chosen point of the atomic write (inside the temp file's fsync, just before the rename of the record or of
+at a chosen point of the atomic write (inside the record's temp file fsync, just before the rename of the record or of
 the table copy, after the first and second page of a new site); the test waits until the hook reports the pause,
 checks that the write is really under way (the temp file or folder exists at that moment), kills the process,
 and checks what a reader finds afterwards.
@@ -51,9 +51,14 @@ if point.startswith("replace:"):
         return real_replace(src, dst, *args, **kwargs)
 
     os.replace = replace
-elif point == "fsync":
+elif point.startswith("fsync:"):
+    part, real_fsync = point.split(":", 1)[1], os.fsync
+
     def fsync(fd):
-        pause({"src": os.readlink(f"/proc/self/fd/{fd}")})
+        src = os.readlink(f"/proc/self/fd/{fd}")
+        if part in os.path.basename(src):
+            pause({"src": src})
+        return real_fsync(fd)
 
     os.fsync = fsync
 elif point.startswith("write_text:"):
@@ -108,7 +113,7 @@ def tables(tmp_path_factory, standards):
     return first, second
 
 
-@pytest.mark.parametrize("point", ["fsync", "replace:.json", "replace:.parquet"])
+@pytest.mark.parametrize("point", ["fsync:.json.", "replace:.json", "replace:.parquet"])
 def test_sigkill_inside_the_submit_write_keeps_the_previous_record(tmp_path, tables, point):
     first, second = tables
     out = tmp_path / "subs"
