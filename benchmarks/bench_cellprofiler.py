@@ -10,6 +10,7 @@ synthetic demo proteome. Prints
 
     /work/venv/bin/python benchmarks/bench_cellprofiler.py [--cells 960] [--workers N] [--costes] [--demo]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from repbench.data import open_cells
 from repbench_cellprofiler.features import measure_crops, set_costes
 from repbench_cellprofiler.parallel import measure_cells
+
+from repbench.data import open_cells
 
 TOY = Path(__file__).resolve().parents[1] / "tests" / "data" / "yeast_toy"
 
@@ -58,16 +59,18 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="synthetic demo crops instead of the real toy crops")
     args = parser.parse_args()
     crops = load_crops(args.cells, args.demo)
-    print(f"crops: {len(crops)} ({'synthetic demo' if args.demo else 'real toy crops, repeated'}); "
-          f"costes: {args.costes}; CPUs: {os.cpu_count()}")
+    print(
+        f"crops: {len(crops)} ({'synthetic demo' if args.demo else 'real toy crops, repeated'}); "
+        f"costes: {args.costes}; CPUs: {os.cpu_count()}"
+    )
 
     set_costes(args.costes)
-    measure_crops(crops[:args.chunk])  # warm-up: imports, caches
+    measure_crops(crops[: args.chunk])  # warm-up: imports, caches
     family_cpu: dict[str, float] = {}
     sample = crops[: min(len(crops), 320)]
     cpu_start = time.process_time()
     for start in range(0, len(sample), args.chunk):
-        measure_crops(sample[start:start + args.chunk], family_cpu)
+        measure_crops(sample[start : start + args.chunk], family_cpu)
     cpu_per_cell = (time.process_time() - cpu_start) / len(sample)
     print(f"\n1 process, CPU ms per cell ({len(sample)} cells): total {1000 * cpu_per_cell:.1f}")
     for family, seconds in sorted(family_cpu.items(), key=lambda item: -item[1]):
@@ -76,18 +79,24 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     times_before, start = os.times(), time.perf_counter()
-    result = measure_cells(ArrayCells(crops), np.arange(len(crops)), workers=args.workers, chunk=args.chunk,
-                           costes=args.costes)
+    result = measure_cells(
+        ArrayCells(crops), np.arange(len(crops)), workers=args.workers, chunk=args.chunk, costes=args.costes
+    )
     seconds = time.perf_counter() - start
     after = os.times()
     # CPU of this process and of the (finished) workers: what the run would need of idle cores
-    cpu = sum(getattr(after, f) - getattr(times_before, f)
-              for f in ("user", "system", "children_user", "children_system"))
-    print(f"\nmeasure_cells, {args.workers} workers: {len(crops)} cells in {seconds:.1f} s = "
-          f"{len(crops) / seconds:.1f} cells/s (load average before {load_before:.1f}, after "
-          f"{os.getloadavg()[0]:.1f}; empty masks {result.empty_masks}, failed {result.failed})")
-    print(f"  CPU, parent + workers: {cpu:.1f} s = {1000 * cpu / len(crops):.1f} ms per cell -> "
-          f"{args.workers * len(crops) / cpu:.0f} cells/s if {args.workers} cores were free for it")
+    cpu = sum(
+        getattr(after, f) - getattr(times_before, f) for f in ("user", "system", "children_user", "children_system")
+    )
+    print(
+        f"\nmeasure_cells, {args.workers} workers: {len(crops)} cells in {seconds:.1f} s = "
+        f"{len(crops) / seconds:.1f} cells/s (load average before {load_before:.1f}, after "
+        f"{os.getloadavg()[0]:.1f}; empty masks {result.empty_masks}, failed {result.failed})"
+    )
+    print(
+        f"  CPU, parent + workers: {cpu:.1f} s = {1000 * cpu / len(crops):.1f} ms per cell -> "
+        f"{args.workers * len(crops) / cpu:.0f} cells/s if {args.workers} cores were free for it"
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ What is timed:
 The 50 records share the cost structure of real ones: each is the per-query APs of a 4,000-protein table on
 the shipped standards, perturbed per record (seeded), and each covers a different 97-100% of the proteins.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ import pandas as pd
 
 from repbench import standards as standards_mod
 from repbench.table import read_table, write_table
-from repbench.verdicts import compute_query_aps, pairwise_tests, paired_test, query_aps, rank_table, universe
+from repbench.verdicts import compute_query_aps, paired_test, pairwise_tests, query_aps, rank_table, universe
 
 
 def table(path: Path, st, n: int = 4000, d: int = 64, seed: int = 0) -> Path:
@@ -79,8 +80,9 @@ def main() -> None:
     names = list(rows)
     n_pairs = len(names) * (len(names) - 1) // 2
     start = time.perf_counter()
-    tests = {tier: pairwise_tests({n: rows[n][tier] for n in names}, args.resamples, universe=space)
-             for tier in st.tiers}
+    tests = {
+        tier: pairwise_tests({n: rows[n][tier] for n in names}, args.resamples, universe=space) for tier in st.tiers
+    }
     pairs_s = time.perf_counter() - start
     start = time.perf_counter()
     ranks = rank_table(rows, args.resamples, universe=space)
@@ -99,16 +101,24 @@ def main() -> None:
     per_pair = (time.perf_counter() - start) / args.yardstick_pairs
 
     total = pairs_s + ranks_s
-    print(f"records: {len(names)} x 4,000 proteins (per-query APs of {sum(s.size for s in base.values()):,} "
-          f"queries over 4 tiers), {args.resamples:,} resamples, universe {len(space):,} proteins")
+    print(
+        f"records: {len(names)} x 4,000 proteins (per-query APs of {sum(s.size for s in base.values()):,} "
+        f"queries over 4 tiers), {args.resamples:,} resamples, universe {len(space):,} proteins"
+    )
     print(f"per record, once: query_aps cold {cold:.2f} s (computed + cached), warm {warm:.3f} s (from the cache)")
-    print(f"all pairs: {n_pairs:,} pairs x 4 tiers = {4 * n_pairs:,} paired tests in {pairs_s:.2f} s "
-          f"({significant:,} with p < 0.05); rank_table (4 tiers + overall, leader tests) {ranks_s:.2f} s")
+    print(
+        f"all pairs: {n_pairs:,} pairs x 4 tiers = {4 * n_pairs:,} paired tests in {pairs_s:.2f} s "
+        f"({significant:,} with p < 0.05); rank_table (4 tiers + overall, leader tests) {ranks_s:.2f} s"
+    )
     print(f"total {total:.2f} s (goal <= 30 s on two cores)")
-    print(f"yardstick (recompute per pair): {per_pair:.2f} s per pair -> {per_pair * n_pairs:,.0f} s for all "
-          f"{n_pairs:,} pairs ({per_pair * n_pairs / total:,.0f}x slower)")
-    print(f"leader overall: {ranks['overall'].index[0]} (rank interval "
-          f"{ranks['overall']['rank_low'].iloc[0]:.0f}-{ranks['overall']['rank_high'].iloc[0]:.0f})")
+    print(
+        f"yardstick (recompute per pair): {per_pair:.2f} s per pair -> {per_pair * n_pairs:,.0f} s for all "
+        f"{n_pairs:,} pairs ({per_pair * n_pairs / total:,.0f}x slower)"
+    )
+    print(
+        f"leader overall: {ranks['overall'].index[0]} (rank interval "
+        f"{ranks['overall']['rank_low'].iloc[0]:.0f}-{ranks['overall']['rank_high'].iloc[0]:.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Usage: python benchmarks/bench_data_memory.py [--scales 1,4,16] [--convert-scale
 Prints one line per step: scale, cells, step, seconds, peak RSS (MiB; includes pages of memory-mapped
 shards, which the kernel can drop), heap peak (MiB, tracemalloc: Python + numpy allocations), data on disk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,12 @@ def disk_mib(path: Path) -> float:
 
 
 def run_step(step: str, work: Path, cells_per_protein: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", STEP, step, str(work), str(cells_per_protein)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", STEP, step, str(work), str(cells_per_protein)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -84,19 +89,34 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="repbench-bench-", dir=args.workdir))
     convert_scales = {int(s) for s in args.convert_scales.split(",") if s}
-    print(f"{'scale':>5} {'cells':>8} {'step':<10} {'seconds':>8} {'peak RSS MiB':>13} {'heap peak MiB':>14} "
-          f"{'on disk MiB':>12}")
+    print(
+        f"{'scale':>5} {'cells':>8} {'step':<10} {'seconds':>8} {'peak RSS MiB':>13} {'heap peak MiB':>14} "
+        f"{'on disk MiB':>12}"
+    )
     try:
         for scale in (int(s) for s in args.scales.split(",")):
             work = base / f"x{scale}"
             work.mkdir()
             cells = PROTEINS * CELLS * scale
-            steps = (["baseline"] if scale == 1 else []) + ["generate", "read-all"] + (["write-tiff", "convert"] if scale in convert_scales else [])
+            steps = (
+                (["baseline"] if scale == 1 else [])
+                + ["generate", "read-all"]
+                + (["write-tiff", "convert"] if scale in convert_scales else [])
+            )
             for step in steps:
                 result = run_step(step, work, CELLS * scale)
-                folder = {"baseline": "none", "generate": "shards", "read-all": "shards", "write-tiff": "tiff", "convert": "converted"}[step]
-                print(f"{scale:>5} {cells:>8} {step:<10} {result['seconds']:>8.1f} {result['peak_mib']:>13.0f} "
-                      f"{result['heap_mib']:>14.0f} {disk_mib(work / folder):>12.0f}", flush=True)
+                folder = {
+                    "baseline": "none",
+                    "generate": "shards",
+                    "read-all": "shards",
+                    "write-tiff": "tiff",
+                    "convert": "converted",
+                }[step]
+                print(
+                    f"{scale:>5} {cells:>8} {step:<10} {result['seconds']:>8.1f} {result['peak_mib']:>13.0f} "
+                    f"{result['heap_mib']:>14.0f} {disk_mib(work / folder):>12.0f}",
+                    flush=True,
+                )
             shutil.rmtree(work)
     finally:
         shutil.rmtree(base, ignore_errors=True)

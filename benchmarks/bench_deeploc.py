@@ -12,6 +12,7 @@ fraction of the matmul rate each reaches. Goal (docs/performance.md): >= 40% of 
 Times are wall clock, best of --repeats, measured back to back so that a busy machine slows the
 matmul and the model alike; the CPU seconds per wall second are printed to show how busy it was.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,10 @@ import time
 
 import torch
 import torch.nn.functional as F
+from repbench_deeploc.model import DeepLocNet, forward_flops
 
 from repbench.torch import augment_dihedral, choose_runtime
 from repbench.torch.seeding import generator
-from repbench_deeploc.model import DeepLocNet, forward_flops
 
 
 def best_time(work, repeats: int) -> tuple[float, float]:
@@ -89,9 +90,12 @@ def report(label, runtime, args):
     rate = matmul_rate(dtype, args.repeats)
     infer, train, load = measure(runtime, args.batch, args.train_batch, args.repeats)
     flops = forward_flops()
-    print(f"{label:28s} matmul {rate / 1e9:7.1f} GFLOP/s | inference {infer:7.1f} cells/s "
-          f"= {infer * flops / 1e9:6.1f} GFLOP/s = {100 * infer * flops / rate:5.1f}% | training {train:6.1f} cells/s "
-          f"= {100 * 3 * train * flops / rate:5.1f}% | busy {load:.2f} CPU/s", flush=True)
+    print(
+        f"{label:28s} matmul {rate / 1e9:7.1f} GFLOP/s | inference {infer:7.1f} cells/s "
+        f"= {infer * flops / 1e9:6.1f} GFLOP/s = {100 * infer * flops / rate:5.1f}% | training {train:6.1f} cells/s "
+        f"= {100 * 3 * train * flops / rate:5.1f}% | busy {load:.2f} CPU/s",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -105,8 +109,11 @@ def main() -> None:
     args = parser.parse_args()
 
     runtime = choose_runtime(args.device)
-    print(f"one cell: {forward_flops() / 1e9:.2f} GFLOP forward, ~{3 * forward_flops() / 1e9:.2f} training; "
-          f"runtime {runtime.describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+    print(
+        f"one cell: {forward_flops() / 1e9:.2f} GFLOP forward, ~{3 * forward_flops() / 1e9:.2f} training; "
+        f"runtime {runtime.describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads",
+        flush=True,
+    )
     report("chosen", runtime, args)
     if args.compare:
         report("fp32 NCHW", choose_runtime(args.device, {"precision": "fp32", "channels_last": "false"}), args)
@@ -118,11 +125,28 @@ def main() -> None:
     if args.run:
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-c",
-                            "from repbench.cli.main import main; main()", "-q", "run", "-e", "deeploc",
-                            "--data", "demo", "--device", args.device, "--out", os.path.join(out, "run")], check=True)
-            print(f"repbench run -e deeploc --data demo: {time.perf_counter() - start:.0f} s wall (data generation "
-                  "cached after the first use)")
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "from repbench.cli.main import main; main()",
+                    "-q",
+                    "run",
+                    "-e",
+                    "deeploc",
+                    "--data",
+                    "demo",
+                    "--device",
+                    args.device,
+                    "--out",
+                    os.path.join(out, "run"),
+                ],
+                check=True,
+            )
+            print(
+                f"repbench run -e deeploc --data demo: {time.perf_counter() - start:.0f} s wall (data generation "
+                "cached after the first use)"
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ runs DeepLoc's batched inference path with one short epoch (slow on a CPU at 16x
 
     python benchmarks/bench_embedding_memory.py [--scales 1,4,16] [--embedder template] [--workdir DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,12 +51,19 @@ def main() -> None:
             from repbench.data.synthetic import generate
 
             generate(data, n_proteins=300, cells_per_protein=24 * scale, seed=0)
-        done = subprocess.run([sys.executable, "-c", CHILD, str(data), args.embedder, str(work / f"out{scale}")],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(data), args.embedder, str(work / f"out{scale}")],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise SystemExit(done.stderr[-2000:])
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{scale:>4}x {r['cells']:>8} {r['proteins']:>8} {r['seconds']:>8.1f} {r['heap_mib']:>14.1f} {r['rss_mib']:>16.1f}", flush=True)
+        print(
+            f"{scale:>4}x {r['cells']:>8} {r['proteins']:>8} {r['seconds']:>8.1f} "
+            f"{r['heap_mib']:>14.1f} {r['rss_mib']:>16.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 Goals (docs/performance.md): all four tiers <= 3 s, >= 15x faster than the yardstick, difference <= 1e-9;
 20,000 x 512 in <= 60 s and <= 6 GB peak memory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,9 @@ def human_scale_standards(copies: int = 5) -> Standards:
     st = standards_mod.load()
     tiers = {}
     for name, tier in st.tiers.items():
-        groups = {f"{g}#{c}": tuple(f"{m}#{c}" for m in members) for c in range(copies) for g, members in tier.groups.items()}
+        groups = {
+            f"{g}#{c}": tuple(f"{m}#{c}" for m in members) for c in range(copies) for g, members in tier.groups.items()
+        }
         tiers[name] = Tier(name, dict(sorted(groups.items())), {g: g for g in groups})
     reference = tuple(f"{p}#{c}" for c in range(copies) for p in st.reference_proteome)
     return Standards("human-scale", st.root, st.manifest, "0" * 64, False, tiers, reference)
@@ -90,26 +93,36 @@ def main() -> None:
             result = evaluate_table(table, st)
             times.append(time.perf_counter() - start)
         fast = float(np.median(times[1:]))
-        print(f"repbench evaluate, 4,000 x 512, all four tiers (read + validate + score): first run {times[0]:.2f} s, "
-              f"then median {fast:.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
+        print(
+            f"repbench evaluate, 4,000 x 512, all four tiers (read + validate + score): first run {times[0]:.2f} s, "
+            f"then median {fast:.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})"
+        )
         for tier, s in result["tiers"].items():
-            print(f"  {tier:8s} proteins {s['proteins']:5d}  pairs {s['pairs']:9d}  ap {s['ap']:.4f}  map {s['map']:.4f}  ami {s['ami']:.4f}")
+            print(
+                f"  {tier:8s} proteins {s['proteins']:5d}  pairs {s['pairs']:9d}  "
+                f"ap {s['ap']:.4f}  map {s['map']:.4f}  ami {s['ami']:.4f}"
+            )
         if not args.no_yardstick:
             start = time.perf_counter()
             slow_scores = reference_evaluate(table.proteins, table.vectors, st)
             slow = time.perf_counter() - start
             diff = max(
                 float(np.max(np.abs(np.asarray(result["tiers"][t][k], float) - np.asarray(slow_scores[t][k], float))))
-                for t in slow_scores for k in KEYS
+                for t in slow_scores
+                for k in KEYS
             )
             print(f"yardstick (independent reference: one AP per query, one AMI per cut):       {slow:.2f} s")
             print(f"speed-up: {slow / fast:.1f}x   largest difference between their numbers: {diff:.2e}")
     if args.human:
         env = {**os.environ}
-        out = subprocess.run([sys.executable, __file__, "--_human-child"], capture_output=True, text=True, env=env, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--_human-child"], capture_output=True, text=True, env=env, check=True
+        )
         human = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"human scale, 20,000 x 512 (5 renamed copies of yeast-v1's tiers): {human['seconds']:.1f} s, "
-              f"peak memory {human['peak_gb']:.2f} GB (whole process), pairs {human['pairs']}")
+        print(
+            f"human scale, 20,000 x 512 (5 renamed copies of yeast-v1's tiers): {human['seconds']:.1f} s, "
+            f"peak memory {human['peak_gb']:.2f} GB (whole process), pairs {human['pairs']}"
+        )
 
 
 if __name__ == "__main__":

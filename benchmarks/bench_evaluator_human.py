@@ -1,6 +1,6 @@
 """The evaluator at human scale (standards human-v1), side by side with the yeast run, and against the yardstick.
 
-    python benchmarks/bench_evaluator_human.py                 # 20,000 x 512 human + 4,000 x 512 yeast, yardstick subset
+    python benchmarks/bench_evaluator_human.py            # 20,000 x 512 human + 4,000 x 512 yeast, yardstick subset
     python benchmarks/bench_evaluator_human.py --profile       # also where the human run's time goes (cProfile, top 15)
 
 Goal (issue 13, docs/performance.md): 20,000 x 512 float32, all default human-v1 tiers, at most 60 s and 6 GB peak
@@ -9,6 +9,7 @@ tables: Gaussian vectors with a shared offset per Reactome pathway (human) / KEG
 are not pure noise. The yardstick (benchmarks/reference_evaluator.py) scores a 600-protein subset of the human table
 and the script prints the largest difference between its numbers and repbench's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,11 +78,21 @@ def run_scale(scale: str, profile: bool) -> dict:
     evaluated = len(set(proteins) & set().union(*(st.tiers[t].members for t in st.default_tiers)))
     previous, per_tier = 0.0, {}
     for tier, at in stamps:
-        per_tier[tier] = {"seconds": at - previous, "proteins": scores[tier]["proteins"], "pairs": scores[tier]["pairs"]}
+        per_tier[tier] = {
+            "seconds": at - previous,
+            "proteins": scores[tier]["proteins"],
+            "pairs": scores[tier]["pairs"],
+        }
         previous = at
     return {
-        "scale": scale, "version": version, "n": n, "evaluated": evaluated, "seconds": seconds, "cpu_seconds": cpu,
-        "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, "tiers": per_tier,
+        "scale": scale,
+        "version": version,
+        "n": n,
+        "evaluated": evaluated,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "tiers": per_tier,
     }
 
 
@@ -98,7 +109,9 @@ def yardstick_subset(n: int = 600) -> float:
     slow = reference_evaluate(sub_p, sub_v, st)
     return max(
         float(np.max(np.abs(np.asarray(fast[t][k], float) - np.asarray(slow[t][k], float))))
-        for t in fast for k in KEYS if k in slow[t] and fast[t].get(k) is not None
+        for t in fast
+        for k in KEYS
+        if k in slow[t] and fast[t].get(k) is not None
     )
 
 
@@ -108,11 +121,18 @@ def report(runs: dict[str, dict]) -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in runs.values():
         pairs = sum(t["pairs"] for t in r["tiers"].values())
-        print(f"| {r['version']}, {r['n']:,} x 512 | {r['evaluated']:,} | {pairs / 1e6:.1f} M | {r['seconds']:.1f} | "
-              f"{r['cpu_seconds']:.1f} | {r['cpu_seconds'] / (pairs / 1e6):.2f} | {r['peak_gb']:.2f} GB |")
+        print(
+            f"| {r['version']}, {r['n']:,} x 512 | {r['evaluated']:,} | {pairs / 1e6:.1f} M | {r['seconds']:.1f} | "
+            f"{r['cpu_seconds']:.1f} | {r['cpu_seconds'] / (pairs / 1e6):.2f} | {r['peak_gb']:.2f} GB |"
+        )
     for r in runs.values():
-        print(f"{r['version']} per tier (wall s): " + ", ".join(
-            f"{t} {v['proteins']:,} proteins {v['pairs'] / 1e6:.1f} M pairs {v['seconds']:.1f} s" for t, v in r["tiers"].items()))
+        print(
+            f"{r['version']} per tier (wall s): "
+            + ", ".join(
+                f"{t} {v['proteins']:,} proteins {v['pairs'] / 1e6:.1f} M pairs {v['seconds']:.1f} s"
+                for t, v in r["tiers"].items()
+            )
+        )
     print("goal (human): <= 60 s and <= 6 GB peak on two cores")
 
 
@@ -128,7 +148,9 @@ def main() -> None:
         return
     runs = {}
     for scale in () if args.yardstick_only else ("yeast", "human"):
-        command = [sys.executable, __file__, "--_child", scale] + (["--profile"] if args.profile and scale == "human" else [])
+        command = [sys.executable, __file__, "--_child", scale] + (
+            ["--profile"] if args.profile and scale == "human" else []
+        )
         out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         runs[scale] = json.loads(out.stdout.strip().splitlines()[-1])
     if runs:

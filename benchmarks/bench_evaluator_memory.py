@@ -7,6 +7,7 @@ the human-scale standard of bench_evaluator.py (renamed copies of the yeast tier
 
     python benchmarks/bench_evaluator_memory.py [--scales 1,4,16,64]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,8 @@ scores = evaluate_embedding(proteins, vectors, st)
 seconds = time.perf_counter() - start
 heap = tracemalloc.get_traced_memory()[1]
 pairs = sum(s["pairs"] for s in scores.values())
-print(json.dumps({"n": n, "seconds": seconds, "heap_mib": heap / 2**20, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "pairs": pairs}))
+rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"n": n, "seconds": seconds, "heap_mib": heap / 2**20, "rss_mib": rss_mib, "pairs": pairs}))
 """
 
 
@@ -43,12 +45,20 @@ def main() -> None:
     parser.add_argument("--scales", default="1,4,16")
     args = parser.parse_args()
     bench = str(Path(__file__).resolve().parent)
-    print(f"{'scale':>5} {'proteins':>8} {'pairs (all tiers)':>18} {'seconds':>8} {'eval heap peak MiB':>19} {'process RSS MiB':>16} {'bytes/pair':>10}")
+    print(
+        f"{'scale':>5} {'proteins':>8} {'pairs (all tiers)':>18} {'seconds':>8} "
+        f"{'eval heap peak MiB':>19} {'process RSS MiB':>16} {'bytes/pair':>10}"
+    )
     for scale in (int(s) for s in args.scales.split(",")):
         n = 300 * scale
-        out = subprocess.run([sys.executable, "-c", CHILD % {"bench": bench}, str(n)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD % {"bench": bench}, str(n)], capture_output=True, text=True, check=True
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{scale:>4}x {n:>8} {r['pairs']:>18,} {r['seconds']:>8.2f} {r['heap_mib']:>19.1f} {r['rss_mib']:>16.1f} {r['heap_mib'] * 2**20 / max(r['pairs'], 1):>10.1f}")
+        print(
+            f"{scale:>4}x {n:>8} {r['pairs']:>18,} {r['seconds']:>8.2f} {r['heap_mib']:>19.1f} "
+            f"{r['rss_mib']:>16.1f} {r['heap_mib'] * 2**20 / max(r['pairs'], 1):>10.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ intervals need each table's per-query APs (one evaluation per table, cached by t
 ``--aps stand-in`` replaces that evaluation by random APs on each tier's members (cached exactly like the
 real ones), so the warm build, which only reads the cache and runs the joint bootstrap, is measured as it is.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,11 +62,21 @@ def main() -> None:
     started = time.perf_counter()
     rng = np.random.default_rng(0)
     for i in range(args.records):
-        samples.make_submission(rng, f"Model {i:03d}", f"model-{i:03d}", folder=folder, embedding=True,
-                                proteins=args.proteins, dimension=args.dimension, epochs=int(rng.integers(0, 12)),
-                                reference=i < 3)
-    print(f"generated {args.records} records x {args.proteins} proteins (dimension {args.dimension}) "
-          f"in {time.perf_counter() - started:.1f} s")
+        samples.make_submission(
+            rng,
+            f"Model {i:03d}",
+            f"model-{i:03d}",
+            folder=folder,
+            embedding=True,
+            proteins=args.proteins,
+            dimension=args.dimension,
+            epochs=int(rng.integers(0, 12)),
+            reference=i < 3,
+        )
+    print(
+        f"generated {args.records} records x {args.proteins} proteins (dimension {args.dimension}) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
 
     workers = args.workers
     if args.tsne == "stand-in":
@@ -80,10 +91,14 @@ def main() -> None:
     assert len(warm.entries) == args.records and not warm.skipped
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts)
     ranked = sum(1 for e in warm.entries if "overall" in e.marks)
-    print(f"cold build ({args.tsne} t-SNE, {args.aps} per-query APs, {workers} worker(s)): {cold.seconds:.1f} s "
-          f"({cold.seconds / args.records:.2f} s per submission)")
-    print(f"warm build: {warm.seconds:.1f} s ({warm.seconds / args.records * 1000:.0f} ms per submission; "
-          f"{ranked} rows ranked by the joint bootstrap); goal: at most 30 s for 200 x 4,000")
+    print(
+        f"cold build ({args.tsne} t-SNE, {args.aps} per-query APs, {workers} worker(s)): {cold.seconds:.1f} s "
+        f"({cold.seconds / args.records:.2f} s per submission)"
+    )
+    print(
+        f"warm build: {warm.seconds:.1f} s ({warm.seconds / args.records * 1000:.0f} ms per submission; "
+        f"{ranked} rows ranked by the joint bootstrap); goal: at most 30 s for 200 x 4,000"
+    )
     print(f"site: {size / 1e6:.1f} MB without the cache, {len(list((out / 's').glob('*.html')))} pages")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)

@@ -10,6 +10,7 @@ data (epochs x training cells + epochs x (val + test + batch-norm cells) evaluat
 not wall clock: on a shared machine the wall clock says more about the other jobs than about the network.
 The whole `repbench run` adds data loading and the evaluation (the same for both).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,9 @@ def main() -> None:
         "deeploc": (DeepLocNet(n_classes=17), 17, quick_d),
         "pifia": (PifiaNet(n_classes=PROTEINS, width=quick_p.width, dropout=quick_p.dropout), PROTEINS, quick_p),
     }
-    jobs = {name: workloads(net, runtime, classes, protocol.batch_size)
-            for name, (net, classes, protocol) in nets.items()}
+    jobs = {
+        name: workloads(net, runtime, classes, protocol.batch_size) for name, (net, classes, protocol) in nets.items()
+    }
     for infer, step in jobs.values():  # warm-up: oneDNN picks and caches its kernels on the first call
         infer(), step()
     per_cell = {name: [float("inf"), float("inf")] for name in nets}
@@ -82,8 +84,10 @@ def main() -> None:
             protocol = nets[name][2]
             per_cell[name][0] = min(per_cell[name][0], cpu_seconds(step) / protocol.batch_size)
             per_cell[name][1] = min(per_cell[name][1], cpu_seconds(infer) / EVAL_BATCH)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, runtime {runtime.describe()}; "
-          f"PIFiA quick: {forward_flops(PROTEINS, quick_p.width) / 1e9:.2f} GFLOP per cell forward")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, runtime {runtime.describe()}; "
+        f"PIFiA quick: {forward_flops(PROTEINS, quick_p.width) / 1e9:.2f} GFLOP per cell forward"
+    )
     totals = {}
     for name, (_, _, protocol) in nets.items():
         train_s, eval_s = per_cell[name]
@@ -91,8 +95,10 @@ def main() -> None:
         trained = protocol.epochs * protocol.train_cells
         evaluated = protocol.epochs * (val + TEST_CELLS + protocol.bn_cells)
         totals[name] = trained * train_s + evaluated * eval_s
-        print(f"{name:8s} {1e3 * train_s:6.1f} ms CPU per training cell, {1e3 * eval_s:5.1f} ms per evaluated cell; "
-              f"quick: {trained:,} training + {evaluated:,} evaluated cells = {totals[name]:5.0f} CPU s")
+        print(
+            f"{name:8s} {1e3 * train_s:6.1f} ms CPU per training cell, {1e3 * eval_s:5.1f} ms per evaluated cell; "
+            f"quick: {trained:,} training + {evaluated:,} evaluated cells = {totals[name]:5.0f} CPU s"
+        )
     print(f"pifia quick / deeploc quick (the yardstick): {totals['pifia'] / totals['deeploc']:.2f} of its CPU time")
 
 

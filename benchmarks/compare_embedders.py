@@ -20,6 +20,7 @@ the record, keeping its trajectory); the run time is the one measured when the r
 (`benchmarks/compare_embedders.timings.json`).
 `--only` reruns the rows named and reuses the records for all others.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,10 +100,19 @@ def from_record(label: str) -> tuple[dict, Path]:
 
 
 def submit(label: str, embedder: str, table: Path, reference: bool, trajectory: list | None) -> None:
-    command = _cli("submit", str(table), "--name", record_name(label), "--replace", "--dataset", "synthetic",
-                   "--description",
-                   f"repbench run --embedder {embedder}" + (" --option untrained=true" if label.endswith(UNTRAINED)
-                                                            else "") + " on the default synthetic data, quick protocol")
+    command = _cli(
+        "submit",
+        str(table),
+        "--name",
+        record_name(label),
+        "--replace",
+        "--dataset",
+        "synthetic",
+        "--description",
+        f"repbench run --embedder {embedder}"
+        + (" --option untrained=true" if label.endswith(UNTRAINED) else "")
+        + " on the default synthetic data, quick protocol",
+    )
     with tempfile.TemporaryDirectory() as temp:
         if trajectory:  # a record's table has no trajectory.json beside it: carry the old record's along
             steps = Path(temp) / "trajectory.json"
@@ -125,17 +135,24 @@ def training_verdicts(tables: dict[str, Path]) -> dict[str, dict[str, dict]]:
         trained, untrained = query_aps(tables[label], standards), query_aps(tables[label + UNTRAINED], standards)
         tests = {tier: paired_test(trained[tier], untrained[tier]) for tier in TIERS}
         adjusted = holm([tests[tier].p for tier in TIERS])
-        verdicts[label] = {tier: {"difference": tests[tier].difference, "ci": tests[tier].ci, "p_holm": float(p)}
-                           for tier, p in zip(TIERS, adjusted)}
+        verdicts[label] = {
+            tier: {"difference": tests[tier].difference, "ci": tests[tier].ci, "p_holm": float(p)}
+            for tier, p in zip(TIERS, adjusted)
+        }
     return verdicts
 
 
 def verdict_markdown(verdicts: dict[str, dict[str, dict]]) -> str:
-    lines = ["", "Did training make a significant difference? Trained minus untrained mAP with its 95% paired-"
-             "bootstrap interval over the query proteins; **yes** where the Holm-adjusted p (four tiers per embedder) "
-             "is below "
-             f"{LEVEL}.", "", "| embedder | " + " | ".join(TIERS) + " |",
-             "| --- | " + " | ".join("---" for _ in TIERS) + " |"]
+    lines = [
+        "",
+        "Did training make a significant difference? Trained minus untrained mAP with its 95% paired-"
+        "bootstrap interval over the query proteins; **yes** where the Holm-adjusted p (four tiers per embedder) "
+        "is below "
+        f"{LEVEL}.",
+        "",
+        "| embedder | " + " | ".join(TIERS) + " |",
+        "| --- | " + " | ".join("---" for _ in TIERS) + " |",
+    ]
     for label, tiers in verdicts.items():
         cells = []
         for tier in TIERS:
@@ -152,8 +169,11 @@ def markdown(rows: list[tuple[str, dict, float, bool]], data: str, timing_note: 
     rule = "| --- | ---: | " + " | ".join("---: | ---: | ---:" for _ in TIERS) + " |"
     lines = [head, rule]
     chance = rows[0][1]["tiers"]
-    lines.append("| *chance (prevalence)* | | " + " | ".join(
-        f"0 | {chance[t]['prevalence']:.3f} | {chance[t]['prevalence']:.3f}" for t in TIERS) + " |")
+    lines.append(
+        "| *chance (prevalence)* | | "
+        + " | ".join(f"0 | {chance[t]['prevalence']:.3f} | {chance[t]['prevalence']:.3f}" for t in TIERS)
+        + " |"
+    )
     for label, result, seconds, reference in rows:
         cells = []
         for t in TIERS:
@@ -162,13 +182,19 @@ def markdown(rows: list[tuple[str, dict, float, bool]], data: str, timing_note: 
         name = f"{label} *(reference)*" if reference else label
         lines.append(f"| {name} | {seconds:.0f} | " + " | ".join(cells) + " |")
     proteins = rows[0][1]["input"]["proteins"]
-    others = [f"`{label}` is scored over its own {r['input']['proteins']:,} proteins (prevalence " +
-              ", ".join(f"{t} {r['tiers'][t]['prevalence']:.3f}" for t in TIERS) + ")"
-              for label, r, _, _ in rows if r["input"]["proteins"] != proteins]
-    note = (f"\nData: `{data}` ({rows[0][1]['dataset']}, {proteins} proteins), quick protocols, seed 0, measured on a "
-            f"2-core CPU by `benchmarks/compare_embedders.py`. `*-untrained` rows: the same network and seed with no "
-            f"training step (`--option untrained=true`). Chance for mAP and F0.5 is roughly the prevalence; "
-            f"for AMI it is 0." + ("".join(f" {o}." for o in others)) + (f" {timing_note}" if timing_note else ""))
+    others = [
+        f"`{label}` is scored over its own {r['input']['proteins']:,} proteins (prevalence "
+        + ", ".join(f"{t} {r['tiers'][t]['prevalence']:.3f}" for t in TIERS)
+        + ")"
+        for label, r, _, _ in rows
+        if r["input"]["proteins"] != proteins
+    ]
+    note = (
+        f"\nData: `{data}` ({rows[0][1]['dataset']}, {proteins} proteins), quick protocols, seed 0, measured on a "
+        f"2-core CPU by `benchmarks/compare_embedders.py`. `*-untrained` rows: the same network and seed with no "
+        f"training step (`--option untrained=true`). Chance for mAP and F0.5 is roughly the prevalence; "
+        f"for AMI it is 0." + ("".join(f" {o}." for o in others)) + (f" {timing_note}" if timing_note else "")
+    )
     return "\n".join(lines) + "\n" + note + "\n" + compute_note(rows)
 
 
@@ -182,11 +208,16 @@ def compute_note(rows: list[tuple[str, dict, float, bool]]) -> str:
             kinds.setdefault(key, []).append(f"`{label}`")
     if not kinds:
         return ""
-    said = "; ".join(f"{', '.join(labels)} in {precision} ({'chosen automatically' if chosen == 'auto' else chosen}) "
-                     f"on a CPU of kind {cpu}" for (precision, chosen, cpu), labels in kinds.items())
-    return (f"\nPrecision: {said}. On CPUs with native bf16 (AMX, AVX-512 BF16) the automatic choice is bf16, and "
-            "the torch embedders' scores differ in the second or third decimal; `-o precision=fp32` gives these "
-            "numbers' precision ([docs/deeploc.md](docs/deeploc.md#reproducible-across-cpus-and-precisions)).\n")
+    said = "; ".join(
+        f"{', '.join(labels)} in {precision} ({'chosen automatically' if chosen == 'auto' else chosen}) "
+        f"on a CPU of kind {cpu}"
+        for (precision, chosen, cpu), labels in kinds.items()
+    )
+    return (
+        f"\nPrecision: {said}. On CPUs with native bf16 (AMX, AVX-512 BF16) the automatic choice is bf16, and "
+        "the torch embedders' scores differ in the second or third decimal; `-o precision=fp32` gives these "
+        "numbers' precision ([docs/deeploc.md](docs/deeploc.md#reproducible-across-cpus-and-precisions)).\n"
+    )
 
 
 def main() -> None:
@@ -194,8 +225,11 @@ def main() -> None:
     parser.add_argument("--data", default="demo")
     parser.add_argument("--readme", action="store_true")
     parser.add_argument("--submit", action="store_true")
-    parser.add_argument("--from-records", action="store_true",
-                        help="run nothing: every row from its record's table in leaderboard/submissions")
+    parser.add_argument(
+        "--from-records",
+        action="store_true",
+        help="run nothing: every row from its record's table in leaderboard/submissions",
+    )
     parser.add_argument("--only", default=None, help="comma-separated labels to run; the other rows from their records")
     args = parser.parse_args()
     labels = [p[0] for p in plan(args.data)]
@@ -225,9 +259,14 @@ def main() -> None:
                 submit(label, embedder, table, reference, None)  # the run folder's trajectory.json goes along
         rows.append((label, result, seconds, reference))
         tables[label] = table
-        print(f"{label:22s} {seconds:6.0f} s  " + "  ".join(
-            f"{t}: map {result['tiers'][t]['map']:.3f}" for t in TIERS if not result["tiers"][t].get("skipped")),
-            file=sys.stderr, flush=True)
+        print(
+            f"{label:22s} {seconds:6.0f} s  "
+            + "  ".join(
+                f"{t}: map {result['tiers'][t]['map']:.3f}" for t in TIERS if not result["tiers"][t].get("skipped")
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     text = markdown(rows, args.data, timing_note) + verdict_markdown(training_verdicts(tables))
     print(text)
     (ROOT / "runs" / "compare").mkdir(parents=True, exist_ok=True)
@@ -236,8 +275,11 @@ def main() -> None:
         readme = ROOT / "README.md"
         body = readme.read_text()
         block = f"{BEGIN}\n{text}{END}"
-        body = (re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, body, flags=re.S) if BEGIN in body
-                else body + "\n" + block + "\n")
+        body = (
+            re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, body, flags=re.S)
+            if BEGIN in body
+            else body + "\n" + block + "\n"
+        )
         readme.write_text(body)
 
 

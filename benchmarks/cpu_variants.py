@@ -8,6 +8,7 @@ Each variant recomputes tests/test_golden.py's scores in a subprocess with one e
 prints whether they equal the golden file bit for bit, and the largest difference otherwise. OpenBLAS
 variables are set here only: the evaluator's promise is that they make no difference, so tests never set them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,10 +70,16 @@ def main() -> None:
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])["tiers"]
     base = results.get("default")
     for name, tiers in results.items():
-        same_golden = "equal to golden" if tiers == golden else (
-            f"differs from golden by {largest_difference(golden, tiers):.1e}")
-        same_default = "" if base is None or tiers == base else (
-            f"; differs from default by {largest_difference(base, tiers):.1e}")
+        same_golden = (
+            "equal to golden"
+            if tiers == golden
+            else (f"differs from golden by {largest_difference(golden, tiers):.1e}")
+        )
+        same_default = (
+            ""
+            if base is None or tiers == base
+            else (f"; differs from default by {largest_difference(base, tiers):.1e}")
+        )
         print(f"{name:40s} {same_golden}{same_default}")
 
 

@@ -15,6 +15,7 @@ test fails (or times out: a mutant that loops forever); *survived* when every te
 selected test calls the function. Score = killed / total. Survivors and why each is equivalent or accepted:
 docs/testing.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,18 @@ TIMEOUT = {-24, 24, 152, 255, 36}
 SURVIVED = {0}
 #: the number-producing core, in the order it is run
 EVALUATOR = "evaluator" if (ROOT / "src" / "repbench" / "evaluator.py").exists() else "evaluate"  # renamed in 1.1.0
-MODULES = ("ids", "metrics.correlation", "metrics.average_precision", "metrics.f_beta", "metrics.query_ap", "metrics.ami",
-           EVALUATOR, "results", "files", "table")
+MODULES = (
+    "ids",
+    "metrics.correlation",
+    "metrics.average_precision",
+    "metrics.f_beta",
+    "metrics.query_ap",
+    "metrics.ami",
+    EVALUATOR,
+    "results",
+    "files",
+    "table",
+)
 LOG = MUTANTS / "run.log"
 
 
@@ -77,31 +88,47 @@ def report(seconds: float | None) -> dict:
         per_module[module_of(key)][state] += 1
         if state not in ("killed", "timeout", "not checked"):
             survivors.append((state, key))
-    print(f"{'module':32} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8} {'unrun':>6} {'total':>6} "
-          f"{'score':>7}")
+    print(
+        f"{'module':32} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8} {'unrun':>6} {'total':>6} "
+        f"{'score':>7}"
+    )
     total = Counter()
     for module in sorted(per_module):
         c = per_module[module]
         n = sum(c.values())
         total.update(c)
         score = (c["killed"] + c["timeout"]) / n
-        print(f"{module:32} {c['killed']:7d} {c['timeout']:7d} {c['survived']:8d} {c['no tests']:8d} "
-              f"{c['not checked']:6d} {n:6d} {score:7.1%}")
+        print(
+            f"{module:32} {c['killed']:7d} {c['timeout']:7d} {c['survived']:8d} {c['no tests']:8d} "
+            f"{c['not checked']:6d} {n:6d} {score:7.1%}"
+        )
     n = sum(total.values())
     killed = total["killed"] + total["timeout"]
-    print(f"{'all':32} {total['killed']:7d} {total['timeout']:7d} {total['survived']:8d} {total['no tests']:8d} "
-          f"{total['not checked']:6d} {n:6d} {killed / n:7.1%}")
+    print(
+        f"{'all':32} {total['killed']:7d} {total['timeout']:7d} {total['survived']:8d} {total['no tests']:8d} "
+        f"{total['not checked']:6d} {n:6d} {killed / n:7.1%}"
+    )
     if total["not checked"]:
-        print(f"warning: {total['not checked']} mutants were not run (an interrupted or partial run): the score "
-              "counts them as not killed")
-    print(f"score: {killed} killed / {n} mutants = {killed / n:.1%} (goal >= 90%)"
-          + (f"; mutmut run took {seconds:.0f} s wall clock" if seconds is not None else ""))
+        print(
+            f"warning: {total['not checked']} mutants were not run (an interrupted or partial run): the score "
+            "counts them as not killed"
+        )
+    print(
+        f"score: {killed} killed / {n} mutants = {killed / n:.1%} (goal >= 90%)"
+        + (f"; mutmut run took {seconds:.0f} s wall clock" if seconds is not None else "")
+    )
     if survivors:
         print(f"\n{len(survivors)} not killed (see them with: .venv/bin/mutmut show NAME):")
         for state, key in sorted(survivors, key=lambda s: s[1]):
             print(f"  {state:9} {key}")
-    summary = {"killed": killed, "total": n, "score": killed / n, "seconds": seconds,
-               "per_module": {m: dict(c) for m, c in per_module.items()}, "not_killed": [k for _, k in survivors]}
+    summary = {
+        "killed": killed,
+        "total": n,
+        "score": killed / n,
+        "seconds": seconds,
+        "per_module": {m: dict(c) for m, c in per_module.items()},
+        "not_killed": [k for _, k in survivors],
+    }
     (MUTANTS / "score.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
@@ -111,8 +138,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="mutmut worker processes (default 2)")
     parser.add_argument("--resume", action="store_true", help="keep mutants/ from the last run")
     parser.add_argument("--report", action="store_true", help="only print the score of the last run")
-    parser.add_argument("--module", action="append", default=None,
-                        help="module under repbench to mutate (repeatable; default: all of %s)" % ", ".join(MODULES))
+    parser.add_argument(
+        "--module",
+        action="append",
+        default=None,
+        help="module under repbench to mutate (repeatable; default: all of %s)" % ", ".join(MODULES),
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.report:
@@ -121,15 +152,25 @@ def main() -> None:
     if not args.resume and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
     mutmut = Path(sys.executable).with_name("mutmut")
-    env = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     started = time.perf_counter()
     MUTANTS.mkdir(exist_ok=True)
     for module in args.module or MODULES:
         begun = time.perf_counter()
         with open(LOG, "a") as log:
-            done = subprocess.run([str(mutmut), "run", "--max-children", str(args.jobs), f"repbench.{module}.*"],
-                                  stdout=log, stderr=subprocess.STDOUT, env=env, check=False)
+            done = subprocess.run(
+                [str(mutmut), "run", "--max-children", str(args.jobs), f"repbench.{module}.*"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                check=False,
+            )
         if done.returncode != 0:
             tail = LOG.read_text(errors="replace")[-3000:]
             sys.exit(f"mutmut run failed (exit {done.returncode}); the end of {LOG}:\n{tail}")

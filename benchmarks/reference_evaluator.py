@@ -6,6 +6,7 @@ nothing from the code it checks (``repbench.metrics``, ``repbench.evaluator``); 
 ``repbench.standards.Tier`` it is given. ``benchmarks/bench_evaluator.py`` times it against the fast evaluator
 and ``tests/test_evaluator.py`` checks that both agree to 1e-9 on every tier.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -65,8 +66,17 @@ def ami_by_definition(labels_true, labels_pred) -> float:
     reps = np.maximum(hi - lo + 1, 0)
     A, B, lo = np.repeat(A, reps), np.repeat(B, reps), np.repeat(lo, reps)
     k = lo + np.arange(A.size) - np.repeat(np.cumsum(reps) - reps, reps)
-    log_p = (gammaln(A + 1) + gammaln(B + 1) + gammaln(n - A + 1) + gammaln(n - B + 1) - gammaln(n + 1)
-             - gammaln(k + 1) - gammaln(A - k + 1) - gammaln(B - k + 1) - gammaln(n - A - B + k + 1))
+    log_p = (
+        gammaln(A + 1)
+        + gammaln(B + 1)
+        + gammaln(n - A + 1)
+        + gammaln(n - B + 1)
+        - gammaln(n + 1)
+        - gammaln(k + 1)
+        - gammaln(A - k + 1)
+        - gammaln(B - k + 1)
+        - gammaln(n - A - B + k + 1)
+    )
     emi = float(np.sum(k / n * np.log(n * k / (A * B)) * np.exp(log_p)))
     denominator = (h_true + h_pred) / 2 - emi
     eps = np.finfo(np.float64).eps

@@ -16,6 +16,7 @@ Writes three protein tables and submits each with ``repbench submit --standards 
 The three keys show the id map at work (docs/standards.md). Sources and licences:
 src/repbench/resources/localization/NOTICE. Deterministic: the same tables (and scores) on every run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -94,27 +95,70 @@ def tables(folder: Path) -> list[tuple[Path, str, str]]:
     symbols = _symbols(hpa_ids)
     rows = []
     common = {"version": "1", "standards": "human-v1"}
-    path = write_table(folder / "hpa.parquet", hpa_ids, hpa, {
-        **common, "embedder": "hpa-localization", "dataset": "real",
-        "params": {"reliability": list(RELIABLE), "locations": hpa_vocab, "same_gene_dropped": hpa_dropped,
-                   "source": "Human Protein Atlas subcellular_location.tsv (v19/v20 era), CC BY-SA"}})
-    rows.append((path, "HPA localization (Enhanced + Supported)",
-                 f"Human Protein Atlas immunofluorescence locations of {len(hpa_ids):,} genes with Enhanced or Supported "
-                 f"reliability, one 0/1 column per location ({len(hpa_vocab)}): how much of each tier curated "
-                 "localization labels alone explain. Human Protein Atlas, proteinatlas.org (CC BY-SA)."))
-    path = write_table(folder / "opencell.parquet", cell_ids, cell, {
-        **common, "embedder": "opencell-leiden", "dataset": "real",
-        "params": {"clusters": len(clusters), "same_gene_dropped": cell_dropped, "source": "OpenCell 2021-08-23 Leiden clusters (res 30, seed 18) of "
-                   "cytoself encodings, github.com/czbiohub-sf/2021-opencell-figures"}})
-    rows.append((path, "OpenCell cytoself Leiden clusters",
-                 f"The Leiden cluster ({len(clusters)} clusters) of the cytoself localization encoding of {len(cell_ids):,} "
-                 "OpenCell targets (HEK293T, endogenous tags; Cho et al. 2022, Kobayashi et al. 2022), one-hot: real and "
-                 "image-derived, but categorical."))
+    path = write_table(
+        folder / "hpa.parquet",
+        hpa_ids,
+        hpa,
+        {
+            **common,
+            "embedder": "hpa-localization",
+            "dataset": "real",
+            "params": {
+                "reliability": list(RELIABLE),
+                "locations": hpa_vocab,
+                "same_gene_dropped": hpa_dropped,
+                "source": "Human Protein Atlas subcellular_location.tsv (v19/v20 era), CC BY-SA",
+            },
+        },
+    )
+    rows.append(
+        (
+            path,
+            "HPA localization (Enhanced + Supported)",
+            f"Human Protein Atlas immunofluorescence locations of {len(hpa_ids):,} genes with Enhanced or Supported "
+            f"reliability, one 0/1 column per location ({len(hpa_vocab)}): how much of each tier curated "
+            "localization labels alone explain. Human Protein Atlas, proteinatlas.org (CC BY-SA).",
+        )
+    )
+    path = write_table(
+        folder / "opencell.parquet",
+        cell_ids,
+        cell,
+        {
+            **common,
+            "embedder": "opencell-leiden",
+            "dataset": "real",
+            "params": {
+                "clusters": len(clusters),
+                "same_gene_dropped": cell_dropped,
+                "source": "OpenCell 2021-08-23 Leiden clusters (res 30, seed 18) of "
+                "cytoself encodings, github.com/czbiohub-sf/2021-opencell-figures",
+            },
+        },
+    )
+    rows.append(
+        (
+            path,
+            "OpenCell cytoself Leiden clusters",
+            f"The Leiden cluster ({len(clusters)} clusters) of the cytoself localization encoding of {len(cell_ids):,} "
+            "OpenCell targets (HEK293T, endogenous tags; Cho et al. 2022, Kobayashi et al. 2022), one-hot: real and "
+            "image-derived, but categorical.",
+        )
+    )
     vectors = np.random.default_rng(0).standard_normal((len(symbols), RANDOM_DIM)).astype(np.float32)
-    path = write_table(folder / "random.parquet", symbols, vectors, {
-        **common, "embedder": "random", "dataset": "real", "params": {"dim": RANDOM_DIM, "seed": 0}})
-    rows.append((path, "random (human)",
-                 f"Gaussian vectors ({RANDOM_DIM} dims, seed 0) for the genes of the HPA row: the floor of every score."))
+    path = write_table(
+        folder / "random.parquet",
+        symbols,
+        vectors,
+        {**common, "embedder": "random", "dataset": "real", "params": {"dim": RANDOM_DIM, "seed": 0}},
+    )
+    rows.append(
+        (
+            path,
+            "random (human)",
+            f"Gaussian vectors ({RANDOM_DIM} dims, seed 0) for the genes of the HPA row: the floor of every score.",
+        )
+    )
     return rows
 
 
@@ -138,9 +182,26 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         for path, name, description in tables(Path(tmp)):
-            subprocess.run([sys.executable, "-m", "repbench", "submit", str(path), "--standards", "human-v1",
-                            "--name", name, "--description", description, "--reference", "--replace",
-                            "--to", str(args.to)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "repbench",
+                    "submit",
+                    str(path),
+                    "--standards",
+                    "human-v1",
+                    "--name",
+                    name,
+                    "--description",
+                    description,
+                    "--reference",
+                    "--replace",
+                    "--to",
+                    str(args.to),
+                ],
+                check=True,
+            )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ How the vectors are made (the model card says the same):
 
 Re-running rewrites the same records (``--replace``); every step is an atomic write.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,10 +51,19 @@ SCREENS = {
 COLLECTION_NAMES = {"FEN1": "YCR034W", "PPA1": "YHR026W"}
 LOCALIZATION_SLUG = "localization-huh-2003-flags"
 #: the synthetic demo records (benchmarks/compare_embedders.py --submit): the labels each embedder trains with
-DEMO_LABELS = {"deeploc": ["localization"], "inpainting": ["protein-identity"], "cellprofiler": [],
-               "cellprofiler-pca": [], "random": [], "shuffled": [], "pifia": ["protein-identity"],
-               # untrained networks (random weights) saw no labels
-               "deeploc-untrained": [], "inpainting-untrained": [], "pifia-untrained": []}
+DEMO_LABELS = {
+    "deeploc": ["localization"],
+    "inpainting": ["protein-identity"],
+    "cellprofiler": [],
+    "cellprofiler-pca": [],
+    "random": [],
+    "shuffled": [],
+    "pifia": ["protein-identity"],
+    # untrained networks (random weights) saw no labels
+    "deeploc-untrained": [],
+    "inpainting-untrained": [],
+    "pifia-untrained": [],
+}
 
 
 def read_screen(path: Path) -> tuple[list[str], list[str], np.ndarray]:
@@ -108,11 +118,20 @@ def write_screen_table(screen: str, out: Path, standards) -> tuple[Path, str]:
     sha = hashlib.sha256(source.read_bytes()).hexdigest()
     card = model_card(screen, SCREENS[screen][1], len(names), len(orfs), dropped, sha)
     metadata = {
-        "embedder": "handfield-features", "version": "lu2018", "dataset": "real", "labels": [],
-        "data": f"Lu et al. 2018 screen {screen} (Boone-Andrews ORF-GFP collection)", "protocol": "published",
-        "params": {"source": f"data/lu2018-handfield/{source.name}", "source_sha256": sha, "features": features,
-                   "standardised": "z-score per feature over the screen's proteins (ddof 0)",
-                   "renamed": renamed, "dropped": dropped},
+        "embedder": "handfield-features",
+        "version": "lu2018",
+        "dataset": "real",
+        "labels": [],
+        "data": f"Lu et al. 2018 screen {screen} (Boone-Andrews ORF-GFP collection)",
+        "protocol": "published",
+        "params": {
+            "source": f"data/lu2018-handfield/{source.name}",
+            "source_sha256": sha,
+            "features": features,
+            "standardised": "z-score per feature over the screen's proteins (ddof 0)",
+            "renamed": renamed,
+            "dropped": dropped,
+        },
     }
     path = write_table(out / f"lu2018-{screen.lower()}.parquet", orfs, standardise(values[keep]), metadata)
     return path, card
@@ -120,8 +139,20 @@ def write_screen_table(screen: str, out: Path, standards) -> tuple[Path, str]:
 
 def run_baseline(embedder: str, option: str, out: Path) -> Path:
     """``repbench run --embedder random|shuffled`` into ``out``: the table it wrote."""
-    command = [sys.executable, "-m", "repbench", "-q", "run", "--embedder", embedder, "--option", option,
-               "--out", str(out), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "repbench",
+        "-q",
+        "run",
+        "--embedder",
+        embedder,
+        "--option",
+        option,
+        "--out",
+        str(out),
+        "--json",
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{embedder} failed ({done.returncode}): {done.stderr[-1500:]}")
@@ -129,8 +160,22 @@ def run_baseline(embedder: str, option: str, out: Path) -> Path:
 
 
 def submit(table: Path, name: str, description: str, to: Path, reference: bool) -> Path:
-    command = [sys.executable, "-m", "repbench", "-q", "submit", str(table), "--name", name,
-               "--description", description, "--to", str(to), "--replace", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "repbench",
+        "-q",
+        "submit",
+        str(table),
+        "--name",
+        name,
+        "--description",
+        description,
+        "--to",
+        str(to),
+        "--replace",
+        "--json",
+    ]
     if reference:
         command.append("--reference")
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -170,18 +215,32 @@ def main() -> None:
         for screen, (name, what) in SCREENS.items():
             table, card = write_screen_table(screen, work, st)
             tables[screen] = table
-            record = submit(table, name, f"The published Handfield morphology features of the {what} of Lu et al. "
-                            "(2018), standardised: real images, no learned embedding.", args.to, reference=False)
+            record = submit(
+                table,
+                name,
+                f"The published Handfield morphology features of the {what} of Lu et al. "
+                "(2018), standardised: real images, no learned embedding.",
+                args.to,
+                reference=False,
+            )
             amend_record(record, dataset="real", labels=[], model_card=card)
             print(f"wrote {record.relative_to(ROOT) if record.is_relative_to(ROOT) else record}")
         wt2 = tables["WT2"]
         for embedder, option, name, card in (
-            ("random", f"like={wt2}", "random (WT2 proteins)",
-             "Seeded Gaussian vectors (seed 0) for exactly the proteins of the WT2 row, with its dimension (50): "
-             "made by the baselines plugin, repbench run --embedder random --option like=<the WT2 table>."),
-            ("shuffled", f"table={wt2}", "shuffled (WT2 features)",
-             "The WT2 row's vectors with their protein ids permuted (seed 0): same values, no biology. Made by the "
-             "baselines plugin, repbench run --embedder shuffled --option table=<the WT2 table>."),
+            (
+                "random",
+                f"like={wt2}",
+                "random (WT2 proteins)",
+                "Seeded Gaussian vectors (seed 0) for exactly the proteins of the WT2 row, with its dimension (50): "
+                "made by the baselines plugin, repbench run --embedder random --option like=<the WT2 table>.",
+            ),
+            (
+                "shuffled",
+                f"table={wt2}",
+                "shuffled (WT2 features)",
+                "The WT2 row's vectors with their protein ids permuted (seed 0): same values, no biology. Made by the "
+                "baselines plugin, repbench run --embedder shuffled --option table=<the WT2 table>.",
+            ),
         ):
             table = run_baseline(embedder, option, work / embedder)
             record = submit(table, name, card, args.to, reference=True)
@@ -189,11 +248,18 @@ def main() -> None:
             print(f"wrote {record}")
     localization = args.to / f"{LOCALIZATION_SLUG}.json"
     if localization.is_file():
-        amend_record(localization, dataset="real", labels=["localization"], annotation=True, model_card=(
-            "Not an image embedding: each protein's 23 Huh et al. (2003) YeastGFP localization flags as a 0/1 "
-            "vector (4,151 proteins with at least one flag), a real annotation made by people looking at the "
-            "images. It is what the localization labels alone explain, the ceiling of a model trained to "
-            "predict them."))
+        amend_record(
+            localization,
+            dataset="real",
+            labels=["localization"],
+            annotation=True,
+            model_card=(
+                "Not an image embedding: each protein's 23 Huh et al. (2003) YeastGFP localization flags as a 0/1 "
+                "vector (4,151 proteins with at least one flag), a real annotation made by people looking at the "
+                "images. It is what the localization labels alone explain, the ceiling of a model trained to "
+                "predict them."
+            ),
+        )
         print(f"amended {localization}")
 
 

@@ -9,6 +9,7 @@ annotation flags, submission date, data set and training trajectory (``repbench.
 A record without its table is left as it is and listed; a record that cannot be re-scored is listed with its
 error, and the others still go ahead. Exit status 1 when any record failed.
 """
+
 from __future__ import annotations
 
 import argparse

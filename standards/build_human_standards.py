@@ -32,6 +32,7 @@ The rules (docs/standards.md):
 The output is byte-for-byte reproducible from the same sources. Changing any rule here means a new
 standards version (human-v2), never an edit of human-v1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -296,9 +297,9 @@ def build(src: Path, out: Path) -> dict:
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
     rules = {
         "go_cc": "informative GO CC terms (>= 5 genes, no child with 5; propagated over is_a / part_of; "
-                 "evidence not IEA/ND) with at most 200 genes, one per gene set",
+        "evidence not IEA/ND) with at most 200 genes, one per gene set",
         "go_bp": "informative GO BP terms (>= 50 genes, no child with 50; propagated over is_a / part_of; "
-                 "evidence not IEA/ND) with at most 200 genes, one per gene set",
+        "evidence not IEA/ND) with at most 200 genes, one per gene set",
         "reactome": "Reactome pathways with 5 to 200 genes, one per gene set",
         "complex": "Complex Portal human complexes with 2 to 200 genes, one per gene set",
         "corum": "CORUM 3.0 core human complexes with 2 to 200 genes, one per gene set",
@@ -334,8 +335,10 @@ def build(src: Path, out: Path) -> dict:
             "precedence": list(ID_KINDS),
             "fallbacks": [list(f) for f in ID_FALLBACKS],
         },
-        "reference_proteome": {"source": "NCBI Gene protein-coding genes (org.Hs.eg.db 3.16.0, 2022-09)",
-                               "proteins": len(reference)},
+        "reference_proteome": {
+            "source": "NCBI Gene protein-coding genes (org.Hs.eg.db 3.16.0, 2022-09)",
+            "proteins": len(reference),
+        },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

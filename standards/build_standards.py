@@ -17,6 +17,7 @@ It reads the SGD, BIONIC (KEGG, Complex Portal) and Huh 2003 files under ``--sou
 The output is byte-for-byte reproducible from the same sources. Changing any rule here means a new
 standards version (yeast-v2), never an edit of yeast-v1.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """Shared fixtures: the shipped standards, small hand-made standards, and table writers."""
+
 from __future__ import annotations
 
 import sys
@@ -29,8 +30,13 @@ def make_standards(tiers: dict[str, dict[str, list[str]]], reference: list[str] 
     }
     members = sorted({m for groups in tiers.values() for ms in groups.values() for m in ms})
     return Standards(
-        version="test", root=shipped.root, manifest=shipped.manifest, manifest_sha256="0" * 64, official=False,
-        tiers=built, reference_proteome=tuple(reference or members),
+        version="test",
+        root=shipped.root,
+        manifest=shipped.manifest,
+        manifest_sha256="0" * 64,
+        official=False,
+        tiers=built,
+        reference_proteome=tuple(reference or members),
     )
 
 

@@ -1,4 +1,5 @@
 """The Python API (repbench.evaluate & co.): the CLI's numbers, checks and error codes from a notebook."""
+
 from __future__ import annotations
 
 import json
@@ -171,8 +172,21 @@ def test_compare_is_the_cli_comparison(tmp_path, orfs_and_genes, vectors):
     table = same.to_frame()
     assert list(table.index) == [(t, m) for t in ("go_cc", "kegg") for m in ("map", "ami", "f05")]
     assert (table["difference"] == 0).all() and set(table["verdict"]) == {"no evidence"}
-    cli = CliRunner().invoke(app, ["compare", str(tmp_path / "a.parquet"), str(tmp_path / "a.parquet"), "--json",
-                                   "--tier", "go_cc", "--tier", "kegg", "--resamples", "50"])
+    cli = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(tmp_path / "a.parquet"),
+            str(tmp_path / "a.parquet"),
+            "--json",
+            "--tier",
+            "go_cc",
+            "--tier",
+            "kegg",
+            "--resamples",
+            "50",
+        ],
+    )
     assert cli.exit_code == 0, cli.output
     record = json.loads(cli.stdout)
     assert record["tiers"]["go_cc"]["map"] == same.to_dict()["tiers"]["go_cc"]["map"]

@@ -1,14 +1,15 @@
 """The reference baselines (plugins/baselines): localization flags, random vectors, shuffled ids."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from repbench_baselines import LocalizationEmbedder, RandomEmbedder, ShuffledEmbedder
 
 from repbench import table
 from repbench.embedders import EmbedRequest
 from repbench.errors import RepbenchError
 from repbench.evaluator import evaluate_embedding
-from repbench_baselines import LocalizationEmbedder, RandomEmbedder, ShuffledEmbedder
 
 
 def embed(embedder, tmp_path, seed=0, **options):
@@ -90,10 +91,12 @@ def test_unknown_options_and_missing_tables_are_errors(tmp_path):
 
 def test_shuffled_scores_at_chance_while_its_source_does_not(tmp_path, localization_table, localization, standards):
     shuffled = embed(ShuffledEmbedder(), tmp_path, table=str(localization_table))
-    source = evaluate_embedding(localization.proteins, localization.vectors, standards, tiers=["go_cc"],
-                                with_curve=False)["go_cc"]
-    control = evaluate_embedding(shuffled.proteins, shuffled.vectors, standards, tiers=["go_cc"],
-                                 with_curve=False)["go_cc"]
+    source = evaluate_embedding(
+        localization.proteins, localization.vectors, standards, tiers=["go_cc"], with_curve=False
+    )["go_cc"]
+    control = evaluate_embedding(shuffled.proteins, shuffled.vectors, standards, tiers=["go_cc"], with_curve=False)[
+        "go_cc"
+    ]
     chance = control["prevalence"]
     assert source["prevalence"] == pytest.approx(chance)  # same proteins, same pairs
     assert source["ap"] > 1.5 * chance and source["ami"] > 0.2
@@ -116,8 +119,9 @@ def test_the_embedders_are_found_through_the_entry_point_like_any_third_party_pl
 def test_a_baseline_takes_the_data_set_of_the_table_it_is_drawn_for(tmp_path, localization):
     """random like=T and shuffled table=T describe T's proteins: they carry T's data set into the run's table
     (not 'none'), so the site puts them in T's section; the Huh flags are a real annotation."""
-    tagged = table.write_table(tmp_path / "real.parquet", localization.proteins, localization.vectors,
-                               {"dataset": "synthetic"})
+    tagged = table.write_table(
+        tmp_path / "real.parquet", localization.proteins, localization.vectors, {"dataset": "synthetic"}
+    )
     assert localization.dataset == "real"
     assert embed(RandomEmbedder(), tmp_path, like=str(tagged)).dataset == "synthetic"
     assert embed(ShuffledEmbedder(), tmp_path, table=str(tagged)).dataset == "synthetic"

@@ -1,4 +1,5 @@
 """The CellProfiler embedders (plugins/cellprofiler): masks, cp-measure features, cleaning, z-score / PCA."""
+
 from __future__ import annotations
 
 import warnings
@@ -7,20 +8,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from repbench_cellprofiler import CellProfilerEmbedder, CellProfilerPCAEmbedder, clean_features
+from repbench_cellprofiler.features import EMPTY_MASK, OK, measure_crops
+from repbench_cellprofiler.parallel import DEFAULT_CHUNK, measure_cells
+from repbench_cellprofiler.segment import cell_mask
 
 from repbench.data import open_cells
 from repbench.embedders import EmbedRequest
 from repbench.errors import RepbenchError
-from repbench_cellprofiler import CellProfilerEmbedder, CellProfilerPCAEmbedder, clean_features
-from repbench_cellprofiler.parallel import DEFAULT_CHUNK
-from repbench_cellprofiler.features import EMPTY_MASK, OK, measure_crops
-from repbench_cellprofiler.parallel import measure_cells
-from repbench_cellprofiler.segment import cell_mask
 
 TOY = Path(__file__).resolve().parent / "data" / "yeast_toy"
 # CellProfiler's normalised moments of order (0,0), (0,1), (1,0) are undefined (0/0) for every object
-UNDEFINED_BY_CONSTRUCTION = {"sizeshape:NormalizedMoment_0_0", "sizeshape:NormalizedMoment_0_1",
-                             "sizeshape:NormalizedMoment_1_0"}
+UNDEFINED_BY_CONSTRUCTION = {
+    "sizeshape:NormalizedMoment_0_0",
+    "sizeshape:NormalizedMoment_0_1",
+    "sizeshape:NormalizedMoment_1_0",
+}
 
 
 class ArrayCells:
@@ -57,8 +60,17 @@ def test_features_are_finite_for_every_committed_real_crop(toy, toy_features):
     nonfinite = {names[j] for j in np.flatnonzero(~np.isfinite(values).all(axis=0))}
     assert nonfinite == UNDEFINED_BY_CONSTRUCTION
     families = {n.split(":")[0] for n in names}
-    assert {"intensity", "sizeshape", "zernike", "texture", "granularity", "radial_distribution",
-            "pearson", "manders_fold", "rwc"} <= families
+    assert {
+        "intensity",
+        "sizeshape",
+        "zernike",
+        "texture",
+        "granularity",
+        "radial_distribution",
+        "pearson",
+        "manders_fold",
+        "rwc",
+    } <= families
     # nothing that says where the cell sits in the batch mosaic
     assert not [n for n in names if "Location_" in n or "Center_" in n or "SpatialMoment" in n]
 
@@ -101,7 +113,7 @@ def test_mask_is_the_centre_cell_with_holes_filled():
     mask = cell_mask(rfp)
     assert mask[32, 32] and mask[32, 40]  # hole filled, centre component kept
     assert not mask[10, 52]  # the neighbour is not part of it
-    assert mask.sum() == pytest.approx(np.pi * 14 ** 2, rel=0.1)
+    assert mask.sum() == pytest.approx(np.pi * 14**2, rel=0.1)
     assert not cell_mask(np.full((64, 64), 0.3)).any()  # flat marker: no cell
     speck = rfp.copy()
     speck[32, 32] = 0.95  # a bright noise pixel alone in the dark vacuole, right at the centre
@@ -121,8 +133,7 @@ def test_an_empty_mask_is_counted_and_reported_never_silently_dropped(toy, tmp_p
     _, values, status = measure_crops(cells.read([blank, blank + 1]))
     assert status[0] == EMPTY_MASK and np.isnan(values[0]).all() and status[1] == OK
     with pytest.warns(RuntimeWarning, match="1 empty mask"):
-        embedding = CellProfilerEmbedder().embed(EmbedRequest(cells=cells, out_dir=tmp_path,
-                                                              options={"workers": "1"}))
+        embedding = CellProfilerEmbedder().embed(EmbedRequest(cells=cells, out_dir=tmp_path, options={"workers": "1"}))
     assert embedding.params["empty_masks"] == 1
     assert embedding.params["cells_measured"] == 5 and embedding.params["cells_used"] == 4
     # the blank cell was its protein's only test cell: that protein has no vector, and the count says so
@@ -152,10 +163,11 @@ def test_a_cell_whose_measurement_raises_is_counted_and_spares_its_batch(toy, to
         return families
 
     monkeypatch.setattr(features, "family_functions", breaking_on_the_bad_cell)
-    _, values, status = measure_crops(crops[bad - 2:bad + 2])
+    _, values, status = measure_crops(crops[bad - 2 : bad + 2])
     assert status.tolist() == [OK, OK, features.FAILED, OK] and np.isnan(values[2]).all()
-    np.testing.assert_allclose(values[[0, 1, 3]], toy_features[1][[bad - 2, bad - 1, bad + 1]], rtol=1e-5,
-                               atol=3e-3, equal_nan=True)
+    np.testing.assert_allclose(
+        values[[0, 1, 3]], toy_features[1][[bad - 2, bad - 1, bad + 1]], rtol=1e-5, atol=3e-3, equal_nan=True
+    )
     with pytest.warns(RuntimeWarning, match="1 failed"):
         embedding = CellProfilerEmbedder().embed(EmbedRequest(cells=toy, out_dir=tmp_path, options={"workers": "1"}))
     assert embedding.params["failed_cells"] == 1 and embedding.params["cells_used"] == 4
@@ -169,8 +181,10 @@ def test_protein_vectors_are_means_of_z_scored_test_cells(toy, tmp_path):
     assert sorted(embedding.proteins) == sorted(toy.index["protein"].astype(str).unique())
     assert embedding.vectors.shape == (5, params["features_used"]) and np.isfinite(embedding.vectors).all()
     assert params["dropped_nonfinite_features"] == len(UNDEFINED_BY_CONSTRUCTION)
-    assert params["features_used"] == params["features_measured"] - params["dropped_nonfinite_features"] \
-        - params["dropped_constant_features"]
+    assert (
+        params["features_used"]
+        == params["features_measured"] - params["dropped_nonfinite_features"] - params["dropped_constant_features"]
+    )
     # one test cell per protein here, so the protein vectors are the z-scored cells themselves
     np.testing.assert_allclose(embedding.vectors.mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(embedding.vectors.std(axis=0), 1, atol=1e-4)

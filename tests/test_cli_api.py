@@ -1,4 +1,5 @@
 """The command line as a new user meets it: options models, stdout vs stderr, progress, extras, records."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,11 @@ runner = CliRunner()
 def table_path(tmp_path_factory) -> Path:
     st = repbench.standards()
     orfs = sorted(st.tiers["go_cc"].members)[:200]
-    frame = pd.DataFrame(np.random.default_rng(3).standard_normal((200, 6)), index=pd.Index(orfs, name="protein"),
-                         columns=[f"f{i}" for i in range(6)])
+    frame = pd.DataFrame(
+        np.random.default_rng(3).standard_normal((200, 6)),
+        index=pd.Index(orfs, name="protein"),
+        columns=[f"f{i}" for i in range(6)],
+    )
     path = tmp_path_factory.mktemp("table") / ("a-rather-long-folder-name-" * 4) / "t.parquet"
     path.parent.mkdir()
     frame.to_parquet(path)
@@ -38,6 +42,7 @@ def table_path(tmp_path_factory) -> Path:
 
 
 # ---- the options model ----------------------------------------------------------------------------------
+
 
 def test_option_parsing_types_words_and_refusals():
     epochs = Option("epochs", int, None, "epochs", positive=True, words={"all": None})
@@ -49,8 +54,16 @@ def test_option_parsing_types_words_and_refusals():
     assert layer.parse("a") == "a"
     rate = Option("lr", float, None, positive=True)
     assert rate.parse("1e-3") == 0.001
-    for option, raw in [(epochs, "0"), (epochs, "2.5"), (epochs, "x"), (epochs, True), (flag, "maybe"),
-                        (layer, "c"), (rate, "-1"), (rate, "nan")]:
+    for option, raw in [
+        (epochs, "0"),
+        (epochs, "2.5"),
+        (epochs, "x"),
+        (epochs, True),
+        (flag, "maybe"),
+        (layer, "c"),
+        (rate, "-1"),
+        (rate, "nan"),
+    ]:
         with pytest.raises(UsageError) as caught:
             option.parse(raw)
         message = str(caught.value)
@@ -76,13 +89,15 @@ def test_check_options_names_the_unknown_key_and_lists_the_valid_ones():
     assert check_options(Old(), {"x": "1"}) == {"x": "1"}
 
 
-@pytest.mark.parametrize("embedder", ["deeploc", "inpainting", "cellprofiler", "random", "localization",
-                                      "shuffled", "template"])
+@pytest.mark.parametrize(
+    "embedder", ["deeploc", "inpainting", "cellprofiler", "random", "localization", "shuffled", "template"]
+)
 def test_every_builtin_embedder_declares_its_options_and_refuses_a_bogus_one(tmp_path, embedder):
     if embedder not in repbench.embedders():
         pytest.skip(f"{embedder} is not installed")
-    result = runner.invoke(app, ["run", "--embedder", embedder, "--option", "bogus_option=1", "--out",
-                                 str(tmp_path / "run"), "--json"])
+    result = runner.invoke(
+        app, ["run", "--embedder", embedder, "--option", "bogus_option=1", "--out", str(tmp_path / "run"), "--json"]
+    )
     assert result.exit_code == 2, result.output
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "unknown-option" and "bogus_option" in error["message"]
@@ -103,6 +118,7 @@ def test_a_bad_option_value_exits_2_naming_it(tmp_path):
 
 
 # ---- stdout, stderr, progress, flags ----------------------------------------------------------------------
+
 
 def test_scores_go_to_stdout_unwrapped_and_progress_lines_to_stderr(table_path):
     result = runner.invoke(app, ["evaluate", str(table_path)])
@@ -130,9 +146,24 @@ def test_json_is_a_flag_without_a_value(table_path):
     assert refused.exit_code == 2  # 'true' is an unexpected extra argument
 
 
-@pytest.mark.parametrize("command", [["evaluate"], ["compare"], ["validate"], ["submit"], ["standards"], ["run"],
-                                     ["plugins"], ["run-merge"], ["data", "convert"], ["data", "info"],
-                                     ["data", "generate"], ["leaderboard", "build"], ["leaderboard", "serve"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate"],
+        ["compare"],
+        ["validate"],
+        ["submit"],
+        ["standards"],
+        ["run"],
+        ["plugins"],
+        ["run-merge"],
+        ["data", "convert"],
+        ["data", "info"],
+        ["data", "generate"],
+        ["leaderboard", "build"],
+        ["leaderboard", "serve"],
+    ],
+)
 def test_help_texts_keep_their_words(command):
     """Square brackets in a help text are rich markup: '[default: X]' vanished and left 'cache .'."""
     shown = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
@@ -153,6 +184,7 @@ def test_the_plain_progress_reporter_prints_start_end_and_restarts(monkeypatch, 
 
 
 # ---- submit and the leaderboard -------------------------------------------------------------------------
+
 
 def test_submit_finds_the_leaderboard_like_git_and_takes_a_dataset(tmp_path, table_path, monkeypatch):
     board = tmp_path / "project" / "leaderboard" / "submissions"
@@ -201,8 +233,7 @@ def run_without(module: str, args: list[str], cwd: Path, plugins: str = "deeploc
     """The CLI in a fresh interpreter in which ``module`` cannot be imported (as if not installed)."""
     env = {**os.environ, "REPBENCH_LOAD_PLUGINS": plugins}
     code = BLOCKER.format(module=module, args=args)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
 def test_a_missing_extra_is_one_line_naming_it(tmp_path):
@@ -210,12 +241,17 @@ def test_a_missing_extra_is_one_line_naming_it(tmp_path):
     site = run_without("matplotlib", ["leaderboard", "build"], tmp_path)
     assert site.returncode == 1, site.stderr
     lines = [line for line in site.stderr.splitlines() if line.strip()]
-    assert lines == ["error [missing-extra] the leaderboard site needs the 'site' extra (matplotlib is not "
-                     "installed): pip install 'repbench[site]'"]
+    assert lines == [
+        "error [missing-extra] the leaderboard site needs the 'site' extra (matplotlib is not "
+        "installed): pip install 'repbench[site]'"
+    ]
     assert not (tmp_path / "leaderboard" / "site").exists()
 
-    torch = run_without("torch", ["run", "-e", "deeploc", "--data", "demo:proteins=40,cells=4", "--out",
-                                  str(tmp_path / "run")], tmp_path)
+    torch = run_without(
+        "torch",
+        ["run", "-e", "deeploc", "--data", "demo:proteins=40,cells=4", "--out", str(tmp_path / "run")],
+        tmp_path,
+    )
     assert torch.returncode == 1, torch.stderr
     errors = [line for line in torch.stderr.splitlines() if line.startswith("error")]
     assert len(errors) == 1 and "pip install 'repbench[torch]'" in errors[0] and "Traceback" not in torch.stderr
@@ -224,8 +260,9 @@ def test_a_missing_extra_is_one_line_naming_it(tmp_path):
 def test_an_embedder_whose_extra_is_missing_says_so(tmp_path):
     if "cellprofiler" not in repbench.embedders():
         pytest.skip("the cellprofiler plugin is not installed")
-    result = run_without("cp_measure", ["run", "-e", "cellprofiler", "--out", str(tmp_path / "r")], tmp_path,
-                         plugins="cellprofiler")
+    result = run_without(
+        "cp_measure", ["run", "-e", "cellprofiler", "--out", str(tmp_path / "r")], tmp_path, plugins="cellprofiler"
+    )
     assert result.returncode == 1, result.stderr
     error = [line for line in result.stderr.splitlines() if line.startswith("error")]
     assert len(error) == 1 and "[plugin-failed]" in error[0] and "pip install 'repbench[cellprofiler]'" in error[0]
@@ -242,6 +279,7 @@ def test_missing_extra_errors_survive_a_worker_process():
 
 # ---- the typed record, the atomic write ----------------------------------------------------------------
 
+
 def test_the_typed_record_keeps_unknown_fields_and_lists_every_problem(table_path):
     record = repbench.evaluate(table_path).to_dict()
     record["tiers"]["go_cc"]["a_later_field"] = 0.25  # a later evaluator's field
@@ -255,8 +293,11 @@ def test_the_typed_record_keeps_unknown_fields_and_lists_every_problem(table_pat
     broken["tiers"]["kegg"]["map"] = "high"
     broken["input"]["sha256"] = "no"
     problems = results.validate_record(broken)
-    assert problems == ["input.sha256: not a sha256", "coverage: not a number in [0, 1]",
-                        "tiers.kegg.map: not a number in [-1, 1]"]
+    assert problems == [
+        "input.sha256: not a sha256",
+        "coverage: not a number in [0, 1]",
+        "tiers.kegg.map: not a number in [-1, 1]",
+    ]
     with pytest.raises(results.RepbenchError) as caught:
         results.Record.from_dict(broken)
     assert caught.value.code == "invalid-record"

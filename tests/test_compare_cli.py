@@ -3,6 +3,7 @@
 A table vs random vectors on the same proteins: A better on every tier. A table vs itself: difference 0, p = 1.
 A table vs a copy with 1e-6 relative noise: nothing significant.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,7 @@ from repbench import standards as standards_mod
 from repbench.cli.main import app
 from repbench.evaluator import evaluate_embedding
 from repbench.table import read_table, write_table
-from repbench.verdicts import compare_tables, resample_weights, write_terms
-from repbench.verdicts import f05 as f05_boot
+from repbench.verdicts import compare_tables, f05 as f05_boot, resample_weights, write_terms
 
 runner = CliRunner()
 
@@ -92,8 +92,7 @@ def test_a_copy_with_tiny_noise_is_never_significant(tables):
 
 def test_point_values_are_the_evaluators_on_the_common_proteins(tables, real_vs_random):
     st, _, t = tables
-    scores = evaluate_embedding(t["real"].proteins, t["real"].vectors, st, tiers=["kegg", "complex"],
-                                with_curve=False)
+    scores = evaluate_embedding(t["real"].proteins, t["real"].vectors, st, tiers=["kegg", "complex"], with_curve=False)
     for tier, s in scores.items():
         got = real_vs_random["tiers"][tier]
         assert got["proteins"] == s["proteins"]
@@ -109,13 +108,15 @@ def test_linearised_f05_counts_equal_first_order_pair_weights():
     scores = np.triu(scores, 1) + np.triu(scores, 1).T
     shared = (membership @ membership.T) > 0
     thresholds = np.array([40, 10, 0, -20])
-    pos, cnt, total = f05_boot.threshold_counts(lambda a, b: scores[a:b], lambda a, b: shared[a:b].copy(), n,
-                                                thresholds)
+    pos, cnt, total = f05_boot.threshold_counts(
+        lambda a, b: scores[a:b], lambda a, b: shared[a:b].copy(), n, thresholds
+    )
     w = resample_weights(n, 3, seed=9)
     for r in range(3):
         for k, t in enumerate(thresholds):
-            tp = sum((w[r, i] + w[r, j] - 1) for i in range(n) for j in range(i + 1, n)
-                     if scores[i, j] >= t and shared[i, j])
+            tp = sum(
+                (w[r, i] + w[r, j] - 1) for i in range(n) for j in range(i + 1, n) if scores[i, j] >= t and shared[i, j]
+            )
             assert w[r] @ pos[:, k] - pos[:, k].sum() / 2 == tp
             ranked = sum((w[r, i] + w[r, j] - 1) for i in range(n) for j in range(i + 1, n) if scores[i, j] >= t)
             assert w[r] @ cnt[:, k] - cnt[:, k].sum() / 2 == ranked
@@ -131,11 +132,25 @@ def test_compare_is_deterministic(tables):
 
 # ---------------------------------------------------------------- the command
 
+
 def test_cli_json_has_the_documented_structure(tables, tmp_path):
     _, paths, _ = tables
     terms = tmp_path / "terms.csv"
-    result = runner.invoke(app, ["compare", str(paths["real"]), str(paths["random"]), "--json", "--tier", "complex",
-                                 "--ami-resamples", "4", "--terms", str(terms)])
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(paths["real"]),
+            str(paths["random"]),
+            "--json",
+            "--tier",
+            "complex",
+            "--ami-resamples",
+            "4",
+            "--terms",
+            str(terms),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data["tiers"]) == {"complex"} and data["proteins"] > 100
@@ -149,12 +164,26 @@ def test_cli_json_has_the_documented_structure(tables, tmp_path):
 
 def test_cli_human_form_says_who_is_better(tables):
     _, paths, _ = tables
-    result = runner.invoke(app, ["compare", str(paths["real"]), str(paths["random"]), "-t", "go_cc",
-                                 "--ami-resamples", "4", "-q"])
+    result = runner.invoke(
+        app, ["compare", str(paths["real"]), str(paths["random"]), "-t", "go_cc", "--ami-resamples", "4", "-q"]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.count("A better") == 3 and "Groups where A and B differ most" in result.stdout
-    same = runner.invoke(app, ["compare", str(paths["real"]), str(paths["real"]), "-t", "complex",
-                               "--ami-resamples", "2", "--resamples", "50", "-q"])
+    same = runner.invoke(
+        app,
+        [
+            "compare",
+            str(paths["real"]),
+            str(paths["real"]),
+            "-t",
+            "complex",
+            "--ami-resamples",
+            "2",
+            "--resamples",
+            "50",
+            "-q",
+        ],
+    )
     assert same.exit_code == 0 and same.stdout.count("no evidence") == 3
 
 
@@ -166,8 +195,17 @@ def test_cli_refuses_tables_without_common_proteins(tables):
 
 
 def test_terms_csv_guards_formula_cells_and_is_atomic(tmp_path):
-    row = {"tier": "go_cc", "group": "=HYPERLINK(\"x\")", "name": "@cmd", "size": 3, "map_a": 0.5, "map_b": 0.25,
-           "difference": -0.25, "p": 0.5, "q": 0.5}
+    row = {
+        "tier": "go_cc",
+        "group": '=HYPERLINK("x")',
+        "name": "@cmd",
+        "size": 3,
+        "map_a": 0.5,
+        "map_b": 0.25,
+        "difference": -0.25,
+        "p": 0.5,
+        "q": 0.5,
+    }
     path = tmp_path / "terms.csv"
     write_terms(path, {"terms": [row]})
     got = list(csv.DictReader(path.open()))[0]

@@ -1,4 +1,5 @@
 """`repbench data convert / info / generate` through typer's CliRunner."""
+
 from __future__ import annotations
 
 import json

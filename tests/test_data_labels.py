@@ -1,4 +1,5 @@
 """Huh 2003 -> DeepLoc class mapping, user label tables, and the seeded 80/10/10 split."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,13 +16,16 @@ def test_classes_are_deeplocs_17():
     assert len(L.CLASSES) == 17
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("YAL001C", "NUCLEI"),        # TFC3: nucleus + cytoplasm -> the more specific nucleus
-    ("tfc3", "NUCLEI"),           # gene name, any case
-    ("YAL002W", "ENDOSOME"),      # VPS8
-    ("YBR085W", "MITOCHONDRIA"),  # AAC3
-    ("YAL007C", "ER"),            # ERP2
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("YAL001C", "NUCLEI"),  # TFC3: nucleus + cytoplasm -> the more specific nucleus
+        ("tfc3", "NUCLEI"),  # gene name, any case
+        ("YAL002W", "ENDOSOME"),  # VPS8
+        ("YBR085W", "MITOCHONDRIA"),  # AAC3
+        ("YAL007C", "ER"),  # ERP2
+    ],
+)
 def test_huh_spot_checks(name, expected):
     assert L.huh_classes()[name.upper()] == expected
 
@@ -68,8 +72,18 @@ def test_user_table_errors(tmp_path):
     assert error.value.code == "labels-not-found"
 
 
-@pytest.mark.parametrize("n, sizes", [(1, (1, 0, 0)), (2, (1, 0, 1)), (3, (1, 1, 1)), (12, (10, 1, 1)),
-                                      (24, (20, 2, 2)), (25, (19, 3, 3)), (100, (80, 10, 10))])
+@pytest.mark.parametrize(
+    "n, sizes",
+    [
+        (1, (1, 0, 0)),
+        (2, (1, 0, 1)),
+        (3, (1, 1, 1)),
+        (12, (10, 1, 1)),
+        (24, (20, 2, 2)),
+        (25, (19, 3, 3)),
+        (100, (80, 10, 10)),
+    ],
+)
 def test_split_sizes(n, sizes):
     assert split_sizes(n) == sizes
 
@@ -104,4 +118,4 @@ def test_public_api_names():
     assert D.ShardCellSet is shards.ShardCellSet and D.convert is shards.convert
     assert D.generate is synthetic.generate and callable(D.open_cells)
     with pytest.raises(AttributeError):
-        D.not_a_name
+        _ = D.not_a_name

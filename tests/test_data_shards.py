@@ -1,4 +1,5 @@
 """The shard format: TIFF layout -> shards gives identical crops; atomic, streaming, checked on open."""
+
 from __future__ import annotations
 
 import json

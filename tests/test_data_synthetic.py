@@ -1,4 +1,5 @@
 """The synthetic proteome: deterministic bytes, proteins sharing groups, labels, caching, shared fine parameters."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,11 @@ from repbench.data.synthetic.render import PATTERNS, render
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(autouse=True)

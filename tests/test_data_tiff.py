@@ -1,4 +1,5 @@
 """The TIFF-layout loader on real crops (tests/data/yeast_toy) and on broken copies of it."""
+
 from __future__ import annotations
 
 import shutil
@@ -63,7 +64,12 @@ def test_default_labels_from_huh_match_gene_names():
     label_of = cells.index.groupby("protein", observed=True)["label"].first().to_dict()
     # AAC1/AAC3: mitochondrion; AAH1/AAR2: nucleus + cytoplasm; AAP1 is written AAP1' in the 2003 table
     assert {p: CLASSES[k] for p, k in label_of.items()} == {
-        "AAC1": "MITOCHONDRIA", "AAC3": "MITOCHONDRIA", "AAH1": "NUCLEI", "AAP1": "NUCLEI", "AAR2": "NUCLEI"}
+        "AAC1": "MITOCHONDRIA",
+        "AAC3": "MITOCHONDRIA",
+        "AAH1": "NUCLEI",
+        "AAP1": "NUCLEI",
+        "AAR2": "NUCLEI",
+    }
 
 
 def test_gfp_without_rfp_names_the_file(toy_copy):

@@ -3,6 +3,7 @@
 Numeric tests pin ``precision=fp32`` (the automatic choice is bf16 on AMX / AVX-512 BF16 CPUs); the bf16 path has
 its own tests (marked ``bf16``; emulated on CPUs without native bf16, so on a handful of cells).
 """
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,10 +11,11 @@ import pytest
 torch = pytest.importorskip("torch")
 repbench_deeploc = pytest.importorskip("repbench_deeploc")
 
-from repbench.embedders import EmbedRequest, Embedder  # noqa: E402
-from repbench.errors import RepbenchError, UsageError  # noqa: E402
 from repbench_deeploc import DeepLocEmbedder  # noqa: E402
 from repbench_deeploc.model import DeepLocNet, forward_flops  # noqa: E402
+
+from repbench.embedders import Embedder, EmbedRequest  # noqa: E402
+from repbench.errors import RepbenchError, UsageError  # noqa: E402
 
 CLASSES = ["cytoplasm", "nucleus", "vacuole"]
 
@@ -35,7 +37,7 @@ class TinyCells:
                 rows.append((f"P{p}", split, label))
                 crop = rng.normal(size=(2, 64, 64)).astype(np.float32)
                 spot = 8 + 20 * max(label, 0)
-                crop[0, spot:spot + 16, spot:spot + 16] += 3.0
+                crop[0, spot : spot + 16, spot : spot + 16] += 3.0
                 crops.append(crop)
         self.index = pd.DataFrame(rows, columns=["protein", "split", "label"])
         self._crops = np.stack(crops)
@@ -50,8 +52,14 @@ class TinyCells:
 def _request(tmp_path, epochs=1, on_epoch=None, cells=None, **options):
     # one batch of 8 training cells per epoch keeps an epoch at a few seconds of CPU
     options = {"epochs": str(epochs), "batch_size": "8", "train_cells": "8", "precision": "fp32", **options}
-    return EmbedRequest(cells=cells or TinyCells(), out_dir=tmp_path, device="cpu", seed=0,
-                        options={k: str(v) for k, v in options.items()}, on_epoch=on_epoch)
+    return EmbedRequest(
+        cells=cells or TinyCells(),
+        out_dir=tmp_path,
+        device="cpu",
+        seed=0,
+        options={k: str(v) for k, v in options.items()},
+        on_epoch=on_epoch,
+    )
 
 
 def test_architecture_matches_deeploc():
@@ -71,6 +79,7 @@ def test_architecture_matches_deeploc():
 def test_embedder_satisfies_the_protocol_and_is_registered():
     assert isinstance(DeepLocEmbedder(), Embedder)
     from repbench import plugins
+
     plugins.reset()
     assert "deeploc" in plugins.embedders()
 
@@ -93,8 +102,12 @@ def test_embedding_shape_finite_deterministic(tmp_path):
 def _plain_means(proteins, vectors):
     """The reference: for each protein (in order of first appearance), the float64 average of its cells' rows."""
     names = list(dict.fromkeys(proteins))
-    return names, np.array([np.mean([vectors[i].astype(np.float64) for i in range(len(proteins))
-                                     if proteins[i] == name], axis=0) for name in names])
+    return names, np.array(
+        [
+            np.mean([vectors[i].astype(np.float64) for i in range(len(proteins)) if proteins[i] == name], axis=0)
+            for name in names
+        ]
+    )
 
 
 @pytest.mark.parametrize("precision", ["fp32", pytest.param("bf16", marks=pytest.mark.bf16)])
@@ -103,12 +116,17 @@ def test_test_vectors_are_per_protein_means_of_test_cells(tmp_path, precision):
     precision as the run (bf16 against bf16, fp32 against fp32), so the tolerance is that of the float64 mean."""
     cells = TinyCells(cells=8, test_cells=3)  # 4 train, 1 val, 3 test cells per protein
     reports = []
-    embedding = DeepLocEmbedder().embed(_request(tmp_path, cells=cells, on_epoch=reports.append, precision=precision,
-                                                 batch_size=4, train_cells=4, bn_cells=8))
+    embedding = DeepLocEmbedder().embed(
+        _request(
+            tmp_path, cells=cells, on_epoch=reports.append, precision=precision, batch_size=4, train_cells=4, bn_cells=8
+        )
+    )
     assert embedding.params["precision"] == precision and embedding.params["precision_chosen_by"] == "option"
-    from repbench_deeploc.training import DeepLocRun
     from repbench_deeploc.embedder import protocol_for
+    from repbench_deeploc.training import DeepLocRun
+
     from repbench.torch import choose_runtime, features_of_cells
+
     request = _request(tmp_path, cells=cells, precision=precision, batch_size=4, train_cells=4, bn_cells=8)
     run = DeepLocRun(request, protocol_for(request), choose_runtime("cpu", {"precision": precision}), 1e-3, 0)
     run.fit(None)  # everything is on disk already: loads the final checkpoint
@@ -135,9 +153,11 @@ def test_bf16_vectors_are_near_the_fp32_vectors_of_the_same_weights(tmp_path):
     cells = TinyCells()
     request = _request(tmp_path, cells=cells)
     DeepLocEmbedder().embed(request)
-    from repbench_deeploc.training import DeepLocRun
     from repbench_deeploc.embedder import protocol_for
+    from repbench_deeploc.training import DeepLocRun
+
     from repbench.torch import choose_runtime, features_of_cells
+
     run = DeepLocRun(request, protocol_for(request), choose_runtime("cpu", {"precision": "fp32"}), 1e-3, 0)
     run.fit(None)
     run.model.eval()
@@ -145,14 +165,18 @@ def test_bf16_vectors_are_near_the_fp32_vectors_of_the_same_weights(tmp_path):
     fp32 = features_of_cells(run.model.features, cells, test_ids, run.runtime)
     bf16 = features_of_cells(run.model.features, cells, test_ids, choose_runtime("cpu", {"precision": "bf16"}))
     distance = np.linalg.norm(bf16 - fp32, axis=1) / np.linalg.norm(fp32, axis=1)
-    assert (distance < 11 * 3 * 2.0 ** -8).all() and (distance > 0).all(), distance
+    assert (distance < 11 * 3 * 2.0**-8).all() and (distance > 0).all(), distance
 
 
 def test_training_loss_falls_over_a_few_steps():
     from repbench.torch import choose_runtime, run_training_epoch
+
     cells = TinyCells()
     train_ids = np.flatnonzero((cells.index["split"] == "train") & (cells.index["label"] >= 0))[::2]
-    batch = (torch.from_numpy(cells.read(train_ids)), torch.as_tensor(cells.index["label"].to_numpy()[train_ids]).long())
+    batch = (
+        torch.from_numpy(cells.read(train_ids)),
+        torch.as_tensor(cells.index["label"].to_numpy()[train_ids]).long(),
+    )
     torch.manual_seed(0)
     model = DeepLocNet(n_classes=len(CLASSES))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -178,7 +202,9 @@ def test_checkpoint_each_epoch_and_exact_resume(tmp_path):
     assert saved["epoch"] == 1 and {"model", "optimizer", "rng", "best", "history"} <= set(saved)
 
     epochs_seen = []
-    resumed = DeepLocEmbedder().embed(_request(tmp_path / "run", epochs=3, on_epoch=lambda r: epochs_seen.append(r.epoch)))
+    resumed = DeepLocEmbedder().embed(
+        _request(tmp_path / "run", epochs=3, on_epoch=lambda r: epochs_seen.append(r.epoch))
+    )
     # epoch 1 again (from its checkpoint: the stop may have come before its record was written), then 2 and 3
     assert epochs_seen == [1, 2, 3] and resumed.params["resumed_from_epoch"] == 1
     assert sorted(p.name for p in checkpoint_dir.iterdir()) == ["epoch-003.pt"]
@@ -190,8 +216,9 @@ def test_checkpoint_each_epoch_and_exact_resume(tmp_path):
 
 def test_paper_protocol_picks_the_lowest_validation_loss_and_replays_its_trajectory(tmp_path):
     reports = []
-    embedding = DeepLocEmbedder().embed(EmbedRequest(**{**_request(tmp_path, on_epoch=reports.append, lr="0.001").__dict__,
-                                                        "protocol": "paper"}))
+    embedding = DeepLocEmbedder().embed(
+        EmbedRequest(**{**_request(tmp_path, on_epoch=reports.append, lr="0.001").__dict__, "protocol": "paper"})
+    )
     params = embedding.params
     losses = params["seed_val_loss"]
     assert set(losses) == {"0", "1", "2"}

@@ -6,6 +6,7 @@ test cell is embedded by exactly one process, and that the protein table equals 
 from the same checkpoint (up to float summation order: the per-protein sums are added up over processes in
 another order).
 """
+
 import json
 import os
 import socket
@@ -18,11 +19,18 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("repbench_deeploc")
 import pyarrow.parquet as pq  # noqa: E402
+from repbench_deeploc.model import DeepLocNet  # noqa: E402
 
 from repbench.data import open_cells  # noqa: E402
-from repbench.torch import (CheckpointDir, choose_runtime, epoch_order, features_of_cells, labelled_ids,  # noqa: E402
-                            protein_means, split_ids)
-from repbench_deeploc.model import DeepLocNet  # noqa: E402
+from repbench.torch import (
+    CheckpointDir,
+    choose_runtime,
+    epoch_order,
+    features_of_cells,
+    labelled_ids,  # noqa: E402
+    protein_means,
+    split_ids,
+)
 
 DATA = "demo:proteins=12,cells=16"  # 2 test cells per protein, 24 in all
 # one epoch, so the checkpoint's model is the one whose vectors are in the table
@@ -80,9 +88,25 @@ finally:
 def torchrun_deeploc(out, cache, seen, processes=2):
     driver = seen / "driver.py"
     driver.write_text(DRIVER)
-    command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
-               "--master_addr=127.0.0.1", f"--master_port={free_port()}",
-               str(driver), "run", "-e", "deeploc", "--data", DATA, "--device", "cpu", "--out", str(out), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={processes}",
+        "--master_addr=127.0.0.1",
+        f"--master_port={free_port()}",
+        str(driver),
+        "run",
+        "-e",
+        "deeploc",
+        "--data",
+        DATA,
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--json",
+    ]
     for option in OPTIONS:
         command += ["-o", option]
     env = {**os.environ, "REPBENCH_CACHE": str(cache), "OMP_NUM_THREADS": "1", "SEEN_DIR": str(seen)}
@@ -114,7 +138,7 @@ def test_two_gloo_processes_embed_every_test_cell_once_and_match_one_process(tmp
         del os.environ["REPBENCH_CACHE"]
     # each global batch of the epoch's order (4 cells) is split: every cell trained on by exactly one process
     order = epoch_order(labelled_ids(cells, "train"), 0, 1, limit=8)
-    batches = [order[i:i + 4] for i in range(0, 8, 4)]
+    batches = [order[i : i + 4] for i in range(0, 8, 4)]
     per_rank = [json.loads((seen / f"rank-{rank}.json").read_text()) for rank in range(2)]
     assert [len(steps) for steps in per_rank] == [len(batches)] * 2  # the same number of steps everywhere
     for step, batch in enumerate(batches):

@@ -1,4 +1,5 @@
 """The evaluator as a whole: against the independent reference, bit for bit across product paths, on known answers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +44,12 @@ def test_equals_the_independent_reference_on_every_tier(standards):
 def test_the_references_ami_is_sklearns(rng):
     from sklearn.metrics import adjusted_mutual_info_score
 
-    cases = [([0, 0, 1, 1], [5, 5, 7, 7]), ([0, 0, 0, 0], [1, 1, 1, 1]), ([0, 0, 1, 1], [3, 3, 3, 3]),
-             ([0, 1, 2, 3], [0, 1, 2, 3])]
+    cases = [
+        ([0, 0, 1, 1], [5, 5, 7, 7]),
+        ([0, 0, 0, 0], [1, 1, 1, 1]),
+        ([0, 0, 1, 1], [3, 3, 3, 3]),
+        ([0, 1, 2, 3], [0, 1, 2, 3]),
+    ]
     for _ in range(30):
         n = int(rng.integers(10, 300))
         cases.append((rng.integers(0, int(rng.integers(1, 20)), n), rng.integers(0, int(rng.integers(1, n)), n)))
@@ -58,7 +63,7 @@ def test_pairwise_walk_across_query_blocks_equals_a_plain_per_query_reference(rn
     fixed = unit_vectors_fixed(rng.standard_normal((n, 6)))
     membership = (rng.random((n, n_groups)) < 0.04).astype(np.float32)
     all_pairs, positives, query_ap = _pairwise_scores(DotProducts(fixed), membership)
-    dots = (fixed.astype(np.int64) @ fixed.astype(np.int64).T)  # integer product: no BLAS
+    dots = fixed.astype(np.int64) @ fixed.astype(np.int64).T  # integer product: no BLAS
     shares = (membership.astype(np.int64) @ membership.astype(np.int64).T) > 0
     iu = np.triu_indices(n, 1)
     assert np.array_equal(all_pairs, np.sort(dots[iu]))
@@ -121,7 +126,7 @@ def test_reported_path_calls_no_cpu_dispatched_numpy_kernel(standards, monkeypat
 
 def _disjoint_modules(n_groups=12, size=8):
     names = orf_names(n_groups * size)
-    groups = {f"G{g:02d}": names[g * size:(g + 1) * size] for g in range(n_groups)}
+    groups = {f"G{g:02d}": names[g * size : (g + 1) * size] for g in range(n_groups)}
     return names, groups
 
 

@@ -9,6 +9,7 @@ runs it with numpy's dispatched SIMD kernels switched off.
 Regenerate (only together with a bump of repbench.EVALUATOR_VERSION and docs/evaluation.md):
     python tests/test_golden.py --write
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repbench import EVALUATOR_VERSION
-from repbench import standards as standards_mod
+from repbench import EVALUATOR_VERSION, standards as standards_mod
 from repbench.evaluator import evaluate_embedding
 
 GOLDEN = Path(__file__).parent / "data" / "golden_scores.json"

@@ -1,4 +1,5 @@
 """`repbench run-merge`: the paper protocol's grid as separate jobs, merged by the paper's rule."""
+
 import json
 
 import numpy as np
@@ -19,11 +20,29 @@ def make_job(folder, standards, lr, seed, val_loss, data="demo"):
     proteins = list(standards.reference_proteome[:60])
     vectors = np.random.default_rng(int(lr * 1e6) + seed).normal(size=(len(proteins), 8)).astype(np.float32)
     params = {"protocol": "paper", "lr": lr, "seed": seed, "best_val_loss": val_loss, "best_epoch": 2}
-    table.write_table(folder / "embeddings.parquet", proteins, vectors,
-                      {"embedder": "deeploc", "version": "0.1.0", "dataset": "synthetic", "data": data,
-                       "protocol": "paper", "seed": seed, "params": params})
-    config = {"embedder": "deeploc", "embedder_version": "0.1.0", "data": data, "labels": None, "protocol": "paper",
-              "seed": seed, "options": {"lr": f"{lr:g}", "seeds": "1"}}
+    table.write_table(
+        folder / "embeddings.parquet",
+        proteins,
+        vectors,
+        {
+            "embedder": "deeploc",
+            "version": "0.1.0",
+            "dataset": "synthetic",
+            "data": data,
+            "protocol": "paper",
+            "seed": seed,
+            "params": params,
+        },
+    )
+    config = {
+        "embedder": "deeploc",
+        "embedder_version": "0.1.0",
+        "data": data,
+        "labels": None,
+        "protocol": "paper",
+        "seed": seed,
+        "options": {"lr": f"{lr:g}", "seeds": "1"},
+    }
     (folder / "run.json").write_text(json.dumps(config))
     (folder / "trajectory.json").write_text(json.dumps([{"epoch": 1, "logs": {"val_loss": val_loss}, "tiers": {}}]))
     (folder / "result.json").write_text("{}")
@@ -34,8 +53,10 @@ def test_merge_follows_the_papers_rule_rate_on_the_first_seed_then_the_seed(tmp_
     # rate 3e-4 wins on seed 0; among its seeds, seed 2 wins. (1e-4, seed 1) has the lowest loss of all but
     # its rate lost on seed 0, so the paper's rule never looks at it.
     losses = {(1e-3, 0): 1.0, (3e-4, 0): 0.5, (1e-4, 0): 0.8, (3e-4, 1): 0.6, (3e-4, 2): 0.4, (1e-4, 1): 0.1}
-    folders = [make_job(tmp_path / "grid" / f"lr{lr:g}-s{seed}", standards, lr, seed, loss)
-               for (lr, seed), loss in losses.items()]
+    folders = [
+        make_job(tmp_path / "grid" / f"lr{lr:g}-s{seed}", standards, lr, seed, loss)
+        for (lr, seed), loss in losses.items()
+    ]
     result = merge_runs(folders, tmp_path / "merged")
     merged = tmp_path / "merged"
     assert json.loads((merged / "run.json").read_text())["chosen"] == str(tmp_path / "grid" / "lr0.0003-s2")
@@ -73,8 +94,9 @@ def test_merge_refuses_unfinished_duplicate_and_mixed_runs(tmp_path, standards):
 
 def test_one_grid_cell_is_a_single_deeploc_run():
     embedder = pytest.importorskip("repbench_deeploc.embedder")
-    protocol = embedder.protocol_for(EmbedRequest(cells=None, out_dir=".", protocol="paper",
-                                                  options={"lr": "3e-4", "seeds": "1"}))
+    protocol = embedder.protocol_for(
+        EmbedRequest(cells=None, out_dir=".", protocol="paper", options={"lr": "3e-4", "seeds": "1"})
+    )
     assert protocol.lrs == (3e-4,) and protocol.seeds == 1 and protocol.epochs == 30
     with pytest.raises(UsageError):
         embedder.protocol_for(EmbedRequest(cells=None, out_dir=".", protocol="paper", options={"seeds": "0"}))

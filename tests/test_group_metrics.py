@@ -1,4 +1,5 @@
 """New per-group and per-query metrics: group mAP and the copairs-style per-query permutation null."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,8 +10,7 @@ from sklearn.metrics import average_precision_score
 
 from repbench.metrics.correlation import integer_dots, unit_vectors_fixed
 from repbench.metrics.group_ap import group_map, query_group_ap
-from repbench.metrics.query_significance import (clear_cache, fraction_retrieved, null_average_precision,
-                                                 query_p_values)
+from repbench.metrics.query_significance import clear_cache, fraction_retrieved, null_average_precision, query_p_values
 
 
 def group_ap_reference(scores, membership):
@@ -120,8 +120,9 @@ def test_every_1_0_0_number_is_unchanged_by_the_new_fields():
 
 def test_the_new_fields_leave_every_other_number_alone(monkeypatch, standards):
     """Computing group_map and fraction_retrieved changes nothing else (no shared array is touched)."""
-    from repbench import evaluator
     from test_golden import golden_input
+
+    from repbench import evaluator
 
     proteins, vectors = golden_input(standards)
     with_fields = evaluator.evaluate_embedding(proteins, vectors, standards, with_curve=True)
@@ -139,8 +140,9 @@ def test_group_map_and_fraction_retrieved_match_a_plain_reference():
 
     rng = np.random.default_rng(7)
     names = orf_names(90)
-    groups = {f"G{g}": [names[i] for i in rng.choice(90, size=int(rng.integers(2, 20)), replace=False)]
-              for g in range(12)}
+    groups = {
+        f"G{g}": [names[i] for i in rng.choice(90, size=int(rng.integers(2, 20)), replace=False)] for g in range(12)
+    }
     groups["G99"] = [names[0]]  # one member: no group mAP
     standards = make_standards({"go_cc": groups})
     vectors = rng.standard_normal((90, 8))
@@ -155,8 +157,12 @@ def test_group_map_and_fraction_retrieved_match_a_plain_reference():
     expected = {}
     for g, ms in member.items():
         if len(ms) >= 2:
-            aps = [average_precision_score([j in ms for j in range(len(in_tier)) if j != q],
-                                           [s[q, j] for j in range(len(in_tier)) if j != q]) for q in sorted(ms)]
+            aps = [
+                average_precision_score(
+                    [j in ms for j in range(len(in_tier)) if j != q], [s[q, j] for j in range(len(in_tier)) if j != q]
+                )
+                for q in sorted(ms)
+            ]
             expected[g] = [np.mean(aps), len(ms)]
     assert set(scores["group_map"]) == set(expected)
     for g, (value, size) in expected.items():

@@ -5,6 +5,7 @@ never a traceback or an internal error, and writes nothing unless it succeeded. 
 options) is printed as data: shown as written, never read as rich markup or emoji codes, with control and
 invisible characters escaped (no raw ESC byte reaches a terminal).
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from typer.testing import CliRunner
 
 from repbench.cli.main import app
@@ -134,8 +134,19 @@ def test_validate_shows_a_hostile_id_as_written(case):
     assert report["unknown_ids"] == [hostile] and report["proteins"] == 20  # JSON keeps the id exactly
 
 
-@pytest.mark.parametrize("case", ["markup-close", "markup-bold", "ansi-colour", "emoji-code", "right-to-left-override",
-                                  "very-long", "formula-equals", "injected-line"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "markup-close",
+        "markup-bold",
+        "ansi-colour",
+        "emoji-code",
+        "right-to-left-override",
+        "very-long",
+        "formula-equals",
+        "injected-line",
+    ],
+)
 def test_evaluate_shows_a_hostile_id_as_written(case):
     result, hostile, path = shows_the_id("evaluate", case)
     assert "20 proteins x 4 dims" in result.output and "go_cc" in result.output
@@ -156,7 +167,9 @@ def test_submit_keeps_every_hostile_id_in_the_record(tmp_path):
     assert validate_record(record) == []
     assert record["submission"]["name"] == "[bold]X :smile:"
     assert record["input"]["unknown_ids"] == list(CASES.values())
-    assert sorted(p.name for p in out.iterdir()) == sorted(["bold-x-smile.json", record["submission"]["embedding_file"]])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["bold-x-smile.json", record["submission"]["embedding_file"]]
+    )
 
 
 def test_hostile_paths_and_options_are_shown_as_written(tmp_path):
@@ -172,7 +185,9 @@ def test_hostile_paths_and_options_are_shown_as_written(tmp_path):
     assert missing.exit_code == 1
     assert one_error_line(missing.output) == f"error [not-parquet] {folder / '[/].parquet'}: file not found"
     tier = runner.invoke(app, ["evaluate", str(table), "--tier", "[/]\x1b[2J"])
-    assert tier.exit_code == 2 and "error [unknown-tier] unknown tier(s) [/]\\x1b[2J; known:" in tier.output, tier.output
+    assert tier.exit_code == 2 and "error [unknown-tier] unknown tier(s) [/]\\x1b[2J; known:" in tier.output, (
+        tier.output
+    )
     assert_clean(tier.output)
 
 
@@ -191,8 +206,15 @@ def test_internal_errors_print_the_message_as_data(monkeypatch, tmp_path):
 
 def test_no_raw_escape_bytes_on_a_terminal():
     """On a colour terminal rich writes its own colour codes; the ids' own escape sequences stay escaped text."""
-    cases = ["ansi-colour", "ansi-clear-screen", "ansi-window-title", "c1-control-sequence", "markup-bold",
-             "right-to-left-override", "carriage-return"]
+    cases = [
+        "ansi-colour",
+        "ansi-clear-screen",
+        "ansi-window-title",
+        "c1-control-sequence",
+        "markup-bold",
+        "right-to-left-override",
+        "carriage-return",
+    ]
     script = (
         "import json, sys\n"
         "from typer.testing import CliRunner\n"
@@ -220,21 +242,41 @@ def test_site_build_with_hostile_names_and_ids(tmp_path):
     """The site shows hostile submission names as text, quotes formulas in the CSV, and warns about a broken
     record by its (hostile) file name without crashing."""
     subs, site = tmp_path / "subs", tmp_path / "site"
-    names = ["[bold]X :smile:", "<script>alert(1)</script>", '=HYPERLINK("https://example.invalid","x")', " @SUM(A1)",
-             "\u202eexe.CBA model"]
+    names = [
+        "[bold]X :smile:",
+        "<script>alert(1)</script>",
+        '=HYPERLINK("https://example.invalid","x")',
+        " @SUM(A1)",
+        "\u202eexe.CBA model",
+    ]
     for i, name in enumerate(names):
         table = HOSTILE / "all.parquet" if i == 0 else HOSTILE / "markup-close.parquet"
-        result = runner.invoke(app, ["-q", "submit", str(table), "--name", name, "--to", str(subs),
-                                     *([] if i == 0 else ["--no-copy-embedding"])])
+        result = runner.invoke(
+            app,
+            [
+                "-q",
+                "submit",
+                str(table),
+                "--name",
+                name,
+                "--to",
+                str(subs),
+                *([] if i == 0 else ["--no-copy-embedding"]),
+            ],
+        )
         assert result.exit_code == 0, result.output
     broken = subs / "[bold]broken\x1b[2J.json"
     broken.write_text(json.dumps({"schema": "[/]\x1b[2J"}))
-    result = runner.invoke(app, ["-q", "leaderboard", "build", "--submissions", str(subs), "--out", str(site), "-j", "1"])
+    result = runner.invoke(
+        app, ["-q", "leaderboard", "build", "--submissions", str(subs), "--out", str(site), "-j", "1"]
+    )
     assert result.exit_code == 0, result.output
     assert_clean(result.output)
     shown_broken = str(broken).replace("\x1b", "\\x1b")
-    assert any(line.startswith(f"warning skipped {shown_broken}: ") and "'[/]\\x1b[2J'" in line
-               for line in result.output.splitlines()), result.output
+    assert any(
+        line.startswith(f"warning skipped {shown_broken}: ") and "'[/]\\x1b[2J'" in line
+        for line in result.output.splitlines()
+    ), result.output
     assert "built " in result.output and "from 5 submission(s), 1 skipped" in result.output
     index = (site / "index.html").read_text()
     assert index.rstrip().endswith("</html>")
@@ -242,14 +284,31 @@ def test_site_build_with_hostile_names_and_ids(tmp_path):
     assert "<script>alert(1)</script>" not in index
     rows = list(csv.DictReader(io.StringIO((site / "leaderboard.csv").read_text())))
     csv_names = {row["name"] for row in rows}
-    assert {"'=HYPERLINK(\"https://example.invalid\",\"x\")", "'@SUM(A1)", "[bold]X :smile:"} <= csv_names
+    assert {'\'=HYPERLINK("https://example.invalid","x")', "'@SUM(A1)", "[bold]X :smile:"} <= csv_names
     assert not [p for p in site.parent.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp")]
 
 
-ORFS = [f"YAL{i:03d}{s}" for i, s in ((1, "C"), (2, "W"), (3, "W"), (5, "C"), (7, "C"), (8, "W"), (9, "W"), (10, "C"),
-                                      (11, "W"), (12, "W"), (13, "W"), (14, "C"))]
+ORFS = [
+    f"YAL{i:03d}{s}"
+    for i, s in (
+        (1, "C"),
+        (2, "W"),
+        (3, "W"),
+        (5, "C"),
+        (7, "C"),
+        (8, "W"),
+        (9, "W"),
+        (10, "C"),
+        (11, "W"),
+        (12, "W"),
+        (13, "W"),
+        (14, "C"),
+    )
+]
 
-mutations = st.sampled_from(["none", "truncate", "flip", "nan", "duplicate", "blank", "drop-protein", "strings", "metadata"])
+mutations = st.sampled_from(
+    ["none", "truncate", "flip", "nan", "duplicate", "blank", "drop-protein", "strings", "metadata"]
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,5 +1,6 @@
 """human-v1: the shipped standard set, its id map, choosing a set per table, the wrong-set error, the reference rows,
 and the shared product matrix that makes 20,000 proteins affordable."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from repbench import standards as standards_mod
-from repbench import evaluator as evaluate_mod
+from repbench import evaluator as evaluate_mod, standards as standards_mod
 from repbench.cli.main import app
 from repbench.errors import RepbenchError
 from repbench.evaluator import DotProducts, check_tiers, evaluate_embedding
@@ -51,8 +51,17 @@ def test_human_v1_is_shipped_verified_and_its_tiers_come_from_the_manifest(human
 def test_manifest_lists_every_file_and_the_notice_names_every_source(human):
     files = {p.relative_to(human.root).as_posix() for p in human.root.rglob("*") if p.is_file()} - {"manifest.json"}
     assert set(human.manifest["files"]) == files
-    for source in ("org.Hs.eg.db", "GO.db", "Reactome", "Complex Portal", "CORUM", "NON-COMMERCIAL", "2022-07-11",
-                   "CC0", "CC BY 4.0"):
+    for source in (
+        "org.Hs.eg.db",
+        "GO.db",
+        "Reactome",
+        "Complex Portal",
+        "CORUM",
+        "NON-COMMERCIAL",
+        "2022-07-11",
+        "CC0",
+        "CC BY 4.0",
+    ):
         assert source in human.notice, source
 
 
@@ -74,8 +83,13 @@ def test_every_id_kind_maps_to_the_ncbi_gene_id(human):
 
 
 def test_precedence_follows_the_order_the_standard_set_gives():
-    table = pd.DataFrame({"name": ["X", "X", "Y", "Y"], "protein": ["1", "2", "3", "4"],
-                          "kind": ["symbol", "uniprot", "uniprot", "uniprot"]})
+    table = pd.DataFrame(
+        {
+            "name": ["X", "X", "Y", "Y"],
+            "protein": ["1", "2", "3", "4"],
+            "kind": ["symbol", "uniprot", "uniprot", "uniprot"],
+        }
+    )
     idmap = IdMap(table, precedence=("entrez", "ensembl", "uniprot", "symbol"), column="protein")
     assert idmap.resolve(["X", "Y"]).orfs == ["2", None]  # uniprot outranks symbol; Y: two genes at its level
     flipped = IdMap(table, precedence=("symbol", "uniprot"), column="protein")
@@ -112,8 +126,11 @@ def test_human_ids_against_yeast_v1_name_the_right_set(tmp_path, human, key):
 
 
 def test_yeast_orfs_against_human_v1_name_yeast_v1(tmp_path, standards, human):
-    path = write_table(tmp_path / "y.parquet", list(standards.reference_proteome[:200]),
-                       np.random.default_rng(1).standard_normal((200, 8)))
+    path = write_table(
+        tmp_path / "y.parquet",
+        list(standards.reference_proteome[:200]),
+        np.random.default_rng(1).standard_normal((200, 8)),
+    )
     with pytest.raises(RepbenchError) as err:
         read_table(path, human)
     assert err.value.code == "wrong-standards" and "--standards yeast-v1" in str(err.value)
@@ -174,8 +191,9 @@ def _record(slug: str) -> dict:
 
 
 def test_human_reference_rows_are_valid_and_hpa_beats_random_on_go_cc():
-    hpa, cell, rand = (_record(s) for s in ("hpa-localization-enhanced-supported", "opencell-cytoself-leiden-clusters",
-                                            "random-human"))
+    hpa, cell, rand = (
+        _record(s) for s in ("hpa-localization-enhanced-supported", "opencell-cytoself-leiden-clusters", "random-human")
+    )
     for record, dataset in ((hpa, "real"), (cell, "real"), (rand, "synthetic")):
         assert validate_record(record) == []
         assert record["standards"]["version"] == "human-v1" and record["submission"]["reference"] is True

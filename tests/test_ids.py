@@ -8,6 +8,7 @@ case and surrounding whitespace, and URL-encoded names (``ADE5%2C7``) are decode
 The expectations on the shipped yeast-v1 map are computed here from idmap.tsv with the csv module, not with
 the code under test.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,8 +48,9 @@ def expected_orf(kinds: dict[str, set[str]]) -> str | None:
 
 
 def test_systematic_beats_standard_and_alias():
-    ids = idmap_of([("YAL001C", "YAL001C", "systematic"), ("YAL001C", "YBR002W", "standard"),
-                    ("YAL001C", "YCR003C", "alias")])
+    ids = idmap_of(
+        [("YAL001C", "YAL001C", "systematic"), ("YAL001C", "YBR002W", "standard"), ("YAL001C", "YCR003C", "alias")]
+    )
     assert ids.resolve_one("YAL001C") == "YAL001C"
 
 
@@ -70,16 +72,24 @@ def test_an_alias_alone_resolves():
 
 
 def test_ambiguity_is_judged_at_the_first_level_that_knows_the_name():
-    ids = idmap_of([
-        # unique standard name, ambiguous as an alias: the standard name decides
-        ("PAT1", "YCR077C", "standard"), ("PAT1", "YKL188C", "alias"), ("PAT1", "YFL017C", "alias"),
-        # ambiguous standard name, unique alias: ambiguous, the alias is never consulted
-        ("DDI2", "YNL335W", "standard"), ("DDI2", "YFL061W", "standard"), ("DDI2", "YAL001C", "alias"),
-        # ambiguous alias only
-        ("ACT", "YAL002W", "alias"), ("ACT", "YAL003W", "alias"),
-        # the same (name, ORF) pair listed twice is one ORF, not two
-        ("TWICE", "YAL005C", "alias"), ("TWICE", "YAL005C", "alias"),
-    ])
+    ids = idmap_of(
+        [
+            # unique standard name, ambiguous as an alias: the standard name decides
+            ("PAT1", "YCR077C", "standard"),
+            ("PAT1", "YKL188C", "alias"),
+            ("PAT1", "YFL017C", "alias"),
+            # ambiguous standard name, unique alias: ambiguous, the alias is never consulted
+            ("DDI2", "YNL335W", "standard"),
+            ("DDI2", "YFL061W", "standard"),
+            ("DDI2", "YAL001C", "alias"),
+            # ambiguous alias only
+            ("ACT", "YAL002W", "alias"),
+            ("ACT", "YAL003W", "alias"),
+            # the same (name, ORF) pair listed twice is one ORF, not two
+            ("TWICE", "YAL005C", "alias"),
+            ("TWICE", "YAL005C", "alias"),
+        ]
+    )
     assert ids.resolve_one("PAT1") == "YCR077C" and not ids.is_ambiguous("PAT1")
     assert ids.resolve_one("DDI2") is None and ids.is_ambiguous("DDI2")
     assert ids.resolve_one("ACT") is None and ids.is_ambiguous("act")
@@ -95,10 +105,19 @@ def test_resolve_reports_unknown_and_ambiguous_names_as_given():
     assert res.ambiguous == [" Act "]
 
 
-@pytest.mark.parametrize("given, key", [
-    ("yal001c", "YAL001C"), ("  Tfc3\t", "TFC3"), ("ade5%2C7", "ADE5,7"), ("ADE5%2c7", "ADE5,7"),
-    ("%20nup2%20", "NUP2"), ("YAL001C", "YAL001C"), ("%ZZ", "%ZZ"), (12, "12"),
-])
+@pytest.mark.parametrize(
+    "given, key",
+    [
+        ("yal001c", "YAL001C"),
+        ("  Tfc3\t", "TFC3"),
+        ("ade5%2C7", "ADE5,7"),
+        ("ADE5%2c7", "ADE5,7"),
+        ("%20nup2%20", "NUP2"),
+        ("YAL001C", "YAL001C"),
+        ("%ZZ", "%ZZ"),
+        (12, "12"),
+    ],
+)
 def test_normalise_decodes_strips_and_upper_cases(given, key):
     assert normalise(given) == key
 
@@ -109,8 +128,10 @@ def test_normalise_decodes_strips_and_upper_cases(given, key):
 def test_names_that_are_one_orfs_name_and_anothers_alias_resolve_to_the_higher_level(standards, levels):
     """125 names are the systematic (21) or standard (104) name of one ORF and an alias of another one."""
     clashes = {
-        name: kinds for name, kinds in levels.items()
-        if kinds["alias"] and (kinds["systematic"] or kinds["standard"])
+        name: kinds
+        for name, kinds in levels.items()
+        if kinds["alias"]
+        and (kinds["systematic"] or kinds["standard"])
         and kinds["alias"] - kinds["systematic"] - kinds["standard"]
     }
     standard_vs_alias = sorted(n for n, k in clashes.items() if k["standard"] and not k["systematic"])
@@ -147,16 +168,35 @@ def test_every_name_of_the_shipped_map_follows_the_first_level_rule(standards, l
 def test_shipped_map_case_url_decoding_and_systematic_names(standards):
     idmap = standards.idmap
     assert idmap.resolve(["ade5%2C7", "ADE5,7", "Ade57", "nup2", " tfc3 ", "yal001c", "YAL001C"]).orfs == [
-        "YGL234W", "YGL234W", "YGL234W", "YLR335W", "YAL001C", "YAL001C", "YAL001C"]
+        "YGL234W",
+        "YGL234W",
+        "YGL234W",
+        "YLR335W",
+        "YAL001C",
+        "YAL001C",
+        "YAL001C",
+    ]
     assert idmap.resolve_one("ADE5%2C8") is None and not idmap.is_ambiguous("ADE5%2C8")
 
 
 def test_fallback_rewrites_apply_only_to_unknown_names_that_they_match_whole():
     """human-v1's fallbacks: a versioned Ensembl id or a UniProt isoform resolves through its base id."""
-    table = pd.DataFrame([("ENSG1", "7157", "ensembl"), ("P04637", "7157", "uniprot"), ("P04637-2", "999", "uniprot"),
-                          ("X-1", "5", "ensembl"), ("P04637Z", "8", "uniprot")], columns=["name", "gene", "kind"])
-    ids = IdMap(table, precedence=("ensembl", "uniprot"), column="gene",
-                fallbacks=((r"(ENSG\d+)\.\d+", r"\1"), (r"([A-Z0-9]+)-\d+", r"\1")))
+    table = pd.DataFrame(
+        [
+            ("ENSG1", "7157", "ensembl"),
+            ("P04637", "7157", "uniprot"),
+            ("P04637-2", "999", "uniprot"),
+            ("X-1", "5", "ensembl"),
+            ("P04637Z", "8", "uniprot"),
+        ],
+        columns=["name", "gene", "kind"],
+    )
+    ids = IdMap(
+        table,
+        precedence=("ensembl", "uniprot"),
+        column="gene",
+        fallbacks=((r"(ENSG\d+)\.\d+", r"\1"), (r"([A-Z0-9]+)-\d+", r"\1")),
+    )
     assert ids.resolve_one("ensg1.17") == "7157" and ids.resolve_one("P04637-9") == "7157"
     assert ids.resolve_one("P04637-2") == "999"  # a known name is never rewritten
     assert ids.resolve_one("X-1") == "5"

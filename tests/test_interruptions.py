@@ -7,6 +7,7 @@ the table copy, after the first and second page of a new site); the test waits u
 checks that the write is really under way (the temp file or folder exists at that moment), kills the process,
 and checks what a reader finds afterwards.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,8 +85,9 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SI
 
 def run_until_paused(args: list[str], point: str, marker: Path) -> tuple[subprocess.Popen, dict]:
     env = {**os.environ, "PAUSE_AT": point, "PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", HOOK, *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOOK, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 300
     while not marker.exists():
         if proc.poll() is not None:
@@ -117,16 +119,18 @@ def tables(tmp_path_factory, standards):
 def test_sigkill_inside_the_submit_write_keeps_the_previous_record(tmp_path, tables, point):
     first, second = tables
     out = tmp_path / "subs"
-    done = subprocess.run([*REPBENCH, "-q", "submit", str(first), "--name", "m", "--to", str(out)], capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [*REPBENCH, "-q", "submit", str(first), "--name", "m", "--to", str(out)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     record_path = out / "m.json"
     previous = record_path.read_text()
     previous_copy = out / json.loads(previous)["submission"]["embedding_file"]
     second_sha = hashlib.sha256(second.read_bytes()).hexdigest()
 
-    proc, paused = run_until_paused(["-q", "submit", str(second), "--name", "m", "--to", str(out), "--replace"], point,
-                                    tmp_path / "paused.json")
+    proc, paused = run_until_paused(
+        ["-q", "submit", str(second), "--name", "m", "--to", str(out), "--replace"], point, tmp_path / "paused.json"
+    )
     temp = Path(paused["src"])
     # the write is under way: its temp file exists, hidden, beside the file it will replace
     assert temp.is_file() and temp.parent == out and temp.name.startswith(".") and temp.name.endswith(".tmp")
@@ -148,8 +152,11 @@ def test_sigkill_inside_the_submit_write_keeps_the_previous_record(tmp_path, tab
 
     if point != "replace:.json":
         return
-    again = subprocess.run([*REPBENCH, "-q", "submit", str(second), "--name", "m", "--to", str(out), "--replace"],
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [*REPBENCH, "-q", "submit", str(second), "--name", "m", "--to", str(out), "--replace"],
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 0, again.stderr  # the next submit after a kill just works
     assert json.loads(record_path.read_text())["input"]["sha256"] == second_sha
     assert not previous_copy.exists()  # the old copy nothing points at any more is gone

@@ -18,6 +18,7 @@ epoch record of the checkpoint's epoch is handed to the run again on resume, and
 deterministic, so every trajectory entry is the uninterrupted one's.
 Also: checkpoints never unpickle (a pickle that would run code is refused, not executed).
 """
+
 import json
 import os
 import pickle
@@ -93,12 +94,30 @@ runpy.run_module("repbench", run_name="__main__")
 
 
 def run_deeploc(out, cache, kill_at=""):
-    command = [sys.executable, "-c", DRIVER, "run", "-e", "deeploc", "--data", DATA, "--device", "cpu",
-               "--out", str(out), "--json"]
+    command = [
+        sys.executable,
+        "-c",
+        DRIVER,
+        "run",
+        "-e",
+        "deeploc",
+        "--data",
+        DATA,
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--json",
+    ]
     for option in OPTIONS:
         command += ["-o", option]
-    return subprocess.run(command, env={**os.environ, "REPBENCH_CACHE": str(cache), "KILL_AT": kill_at},
-                          capture_output=True, text=True, timeout=1800)  # a guard against a hang only
+    return subprocess.run(
+        command,
+        env={**os.environ, "REPBENCH_CACHE": str(cache), "KILL_AT": kill_at},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )  # a guard against a hang only
 
 
 def checkpoint_epochs(out):
@@ -150,8 +169,11 @@ KILLS = ["after-checkpoint:1", "mid-epoch:2", "after-checkpoint:2", "trajectory-
 
 def test_sigkill_at_fixed_points_then_resume_gives_the_uninterrupted_trajectory_and_table(tmp_path):
     cache = tmp_path / "cache"
-    subprocess.run([sys.executable, "-c", f"from repbench.data import open_cells; open_cells({DATA!r})"],
-                   env={**os.environ, "REPBENCH_CACHE": str(cache)}, check=True)  # all runs then share it
+    subprocess.run(
+        [sys.executable, "-c", f"from repbench.data import open_cells; open_cells({DATA!r})"],
+        env={**os.environ, "REPBENCH_CACHE": str(cache)},
+        check=True,
+    )  # all runs then share it
     with ThreadPoolExecutor(2) as pool:  # side by side: the same thread count in each
         reference = pool.submit(interrupted_then_finished, tmp_path / "reference", cache, [])
         resumed = interrupted_then_finished(tmp_path / "resumed", cache, KILLS)

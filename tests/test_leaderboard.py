@@ -1,4 +1,5 @@
 """The leaderboard site build: validation, sections, ranking and ties, escaping, downloads, cache, atomic swap."""
+
 from __future__ import annotations
 
 import csv
@@ -10,14 +11,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
-from repbench.cli.main import app
-from repbench.leaderboard import build as build_module
-from markupsafe import escape
-
 from repbench import standards as standards_mod
-from repbench.leaderboard import build_site, collect, figures, groups, localization, overlap, plots, rank, render, samples
+from repbench.cli.main import app
+from repbench.leaderboard import (
+    build as build_module,
+    build_site,
+    collect,
+    figures,
+    groups,
+    localization,
+    overlap,
+    plots,
+    rank,
+    render,
+    samples,
+)
 from repbench.results import validate_record
 
 XSS = "<script>alert(1)</script>"
@@ -112,8 +123,11 @@ def test_sections_keep_synthetic_and_partial_rows_apart(site):
 def test_references_are_shaded_and_labelled(site):
     out, _ = site
     index = (out / "index.html").read_text()
-    for slug, label in (("random", "random baseline"), ("shuffled", "shuffled baseline"),
-                        ("localization", "localization baseline")):
+    for slug, label in (
+        ("random", "random baseline"),
+        ("shuffled", "shuffled baseline"),
+        ("localization", "localization baseline"),
+    ):
         row = re.search(rf'<tr class="reference" data-slug="{slug}">(.*?)</tr>', index, re.S)
         assert row and label in row.group(1)
     assert '<tr class="" data-slug="leader">' in index
@@ -207,9 +221,25 @@ def test_downloads_hold_the_whole_table(site):
     assert sorted(r["slug"] for r in rows) == sorted(e.slug for e in report.entries)
     leader = next(r for r in rows if r["slug"] == "leader")
     assert float(leader["go_cc_map"]) == 0.30
-    assert {"go_bp_ami", "go_bp_ami_sd", "kegg_map_ci_low", "complex_f05", "complex_ap", "coverage", "dimension",
-            "dataset", "date", "section", "standards", "labels", "overall_rank_mean", "overall_rank_low",
-            "go_cc_leader", "go_cc_indistinguishable_from_leader", "go_cc_label_overlap"} <= set(leader)
+    assert {
+        "go_bp_ami",
+        "go_bp_ami_sd",
+        "kegg_map_ci_low",
+        "complex_f05",
+        "complex_ap",
+        "coverage",
+        "dimension",
+        "dataset",
+        "date",
+        "section",
+        "standards",
+        "labels",
+        "overall_rank_mean",
+        "overall_rank_low",
+        "go_cc_leader",
+        "go_cc_indistinguishable_from_leader",
+        "go_cc_label_overlap",
+    } <= set(leader)
     by_slug = {e.slug: e for e in report.entries}
     assert float(leader["overall_rank_mean"]) == by_slug["leader"].marks["overall"].mean_rank
     payload = json.loads((out / "leaderboard.json").read_text())
@@ -227,7 +257,9 @@ def test_index_names_its_provenance_and_the_paper_panel(site):
     out, report = site
     index = (out / "index.html").read_text()
     sha = report.entries[0].record["standards"]["manifest_sha256"]
-    assert f"from {len(report.entries)} submissions, evaluator v1.0.0, standards yeast-v1 (sha256" in " ".join(index.split())
+    assert f"from {len(report.entries)} submissions, evaluator v1.0.0, standards yeast-v1 (sha256" in " ".join(
+        index.split()
+    )
     assert sha[:12] in index
     assert "Not comparable, never ranked." in index and 'src="static/paper-figure1b.png"' in index
     assert (out / "static" / "paper-figure1b.png").stat().st_size > 10_000
@@ -331,8 +363,23 @@ def test_parallel_pictures_equal_serial(tmp_path, monkeypatch):
 
 
 def test_cli_build_warns_and_summarises(submissions, cache, tmp_path):
-    result = CliRunner().invoke(app, ["-q", "leaderboard", "build", "--submissions", str(submissions),
-                                      "--out", str(tmp_path / "site"), "--cache", str(cache), "--json", "-j", "1"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "-q",
+            "leaderboard",
+            "build",
+            "--submissions",
+            str(submissions),
+            "--out",
+            str(tmp_path / "site"),
+            "--cache",
+            str(cache),
+            "--json",
+            "-j",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["submissions"] == 9
@@ -341,8 +388,9 @@ def test_cli_build_warns_and_summarises(submissions, cache, tmp_path):
 
 
 def test_cli_reports_a_missing_folder(tmp_path):
-    result = CliRunner().invoke(app, ["leaderboard", "build", "--submissions", str(tmp_path / "none"),
-                                      "--out", str(tmp_path / "site")])
+    result = CliRunner().invoke(
+        app, ["leaderboard", "build", "--submissions", str(tmp_path / "none"), "--out", str(tmp_path / "site")]
+    )
     assert result.exit_code == 1
     assert "no-submissions" in result.stderr
     assert "Traceback" not in result.output
@@ -414,8 +462,9 @@ def test_tsne_draws_a_table_with_one_numeric_column_per_feature(tmp_path, monkey
 
     rng = np.random.default_rng(13)
     orfs = sorted(rng.choice(samples._standards().reference_proteome, size=40, replace=False).tolist())
-    frame = pd.DataFrame(rng.normal(size=(40, 5)), columns=[f"f{i}" for i in range(5)],
-                         index=pd.Index(orfs, name="protein"))
+    frame = pd.DataFrame(
+        rng.normal(size=(40, 5)), columns=[f"f{i}" for i in range(5)], index=pd.Index(orfs, name="protein")
+    )
     path = tmp_path / "columns.parquet"
     frame.to_parquet(path)  # what pandas writes: protein as the index column, one float column per feature
     monkeypatch.setattr(plots, "tsne_coordinates", lambda v: np.asarray(v)[:, :2])
@@ -443,8 +492,13 @@ def test_repo_real_rows_are_ranked_with_intervals(repo_boards):
     board = repo_boards["yeast-v1"]
     sections = {section.key: rows for section, rows in board.sections}
     real = {e.slug: e for e in sections["main"]}
-    assert set(real) == {"lu-2018-wt2-morphology-features", "lu-2018-rap3-morphology-features",
-                         "random-wt2-proteins", "shuffled-wt2-features", "localization-huh-2003-flags"}
+    assert set(real) == {
+        "lu-2018-wt2-morphology-features",
+        "lu-2018-rap3-morphology-features",
+        "random-wt2-proteins",
+        "shuffled-wt2-features",
+        "localization-huh-2003-flags",
+    }
     for entry in real.values():
         assert entry.record["dataset"] == "real"
         for key in ("overall", *board.tiers):
@@ -483,8 +537,9 @@ def test_amend_and_rescore_keep_what_the_submitter_said(tmp_path):
     st = standards.load()
     rng = np.random.default_rng(14)
     orfs = sorted(rng.choice(st.reference_proteome, size=150, replace=False).tolist())
-    staged = write_table(tmp_path / "t.parquet", orfs, samples.clustered_vectors(rng, orfs, 8, 0.8),
-                         {"labels": ["localization"]})
+    staged = write_table(
+        tmp_path / "t.parquet", orfs, samples.clustered_vectors(rng, orfs, 8, 0.8), {"labels": ["localization"]}
+    )
     table = read_table(staged, st)
     folder = tmp_path / "subs"
     copy = folder / embedding_copy_name("mine", table.sha256)
@@ -502,8 +557,13 @@ def test_amend_and_rescore_keep_what_the_submitter_said(tmp_path):
     assert new["evaluator"]["version"] == EVALUATOR_VERSION
     assert new["dataset"] == "real" and new["trajectory"] == [{"epoch": 1, "tiers": {}}]
     kept = {k: new["submission"][k] for k in ("name", "description", "model_card", "labels", "embedding_file")}
-    assert kept == {"name": "Mine", "description": "desc", "model_card": "How it was made.",
-                    "labels": ["localization"], "embedding_file": copy.name}
+    assert kept == {
+        "name": "Mine",
+        "description": "desc",
+        "model_card": "How it was made.",
+        "labels": ["localization"],
+        "embedding_file": copy.name,
+    }
     assert json.loads(path.read_text()) == new and collect.site_problems(new) == []
     copy.write_bytes(b"not the same table")
     with pytest.raises(build_module.RepbenchError, match="no-table"):

@@ -3,6 +3,7 @@
 Needs Debian's ``chromium`` (``apt-get install -y chromium``) and the ``playwright`` Python package; skipped
 with a reason when either is missing. Screenshots land in pytest's tmp folder (printed with -s).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,26 +14,45 @@ import pytest
 from repbench.leaderboard import build_site, samples
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 XSS = "<script>alert(1)</script>"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(),
-                                reason="chromium is not installed: apt-get update && apt-get install -y chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason="chromium is not installed: apt-get update && apt-get install -y chromium"
+)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("subs")
     rng = np.random.default_rng(21)
-    samples.make_submission(rng, "DeepLoc (quick)", "deeploc", folder=folder, skill=0.9, embedding=True,
-                            embedding_rows=150, epochs=5, description="A CNN trained on single cells.")
-    samples.make_submission(rng, "Paired cell inpainting", "pci", folder=folder, skill=0.6, embedding=True,
-                            embedding_rows=150)
+    samples.make_submission(
+        rng,
+        "DeepLoc (quick)",
+        "deeploc",
+        folder=folder,
+        skill=0.9,
+        embedding=True,
+        embedding_rows=150,
+        epochs=5,
+        description="A CNN trained on single cells.",
+    )
+    samples.make_submission(
+        rng, "Paired cell inpainting", "pci", folder=folder, skill=0.6, embedding=True, embedding_rows=150
+    )
     samples.make_submission(rng, XSS, "xss", folder=folder, skill=0.4, description=XSS)
-    samples.make_submission(rng, "Random", "random", folder=folder, reference=True, skill=0.0, embedding=True,
-                            embedding_rows=150)
+    samples.make_submission(
+        rng, "Random", "random", folder=folder, reference=True, skill=0.0, embedding=True, embedding_rows=150
+    )
     samples.make_submission(rng, "Synthetic smoke", "smoke", folder=folder, dataset="synthetic", skill=1.0)
     out = tmp_path_factory.mktemp("out") / "site"
     build_site(folder, out)
@@ -75,8 +95,13 @@ def test_index_shows_every_row_and_sorts_on_click(site, page, tmp_path):
     assert page.locator(f"#{MAIN} tr.reference").count() == 1
 
     header = page.locator(f"#{MAIN} th[data-col='3'] button")  # GO-CC mAP
-    values = lambda: [float(v) for v in page.eval_on_selector_all(  # noqa: E731
-        f"#{MAIN} tbody tr td:nth-child(4)", "cells => cells.map(c => c.dataset.value)")]
+
+    def values():
+        cells = page.eval_on_selector_all(
+            f"#{MAIN} tbody tr td:nth-child(4)", "cells => cells.map(c => c.dataset.value)"
+        )
+        return [float(v) for v in cells]
+
     header.click()
     assert values() == sorted(values(), reverse=True)
     assert page.locator(f"#{MAIN} th[data-col='3']").get_attribute("aria-sort") == "descending"
@@ -98,8 +123,10 @@ def test_rank_marks_and_the_ap_comparison_on_the_index(site, page, tmp_path):
     assert "95% interval" in legend and "indistinguishable from the leader" in legend and "paired" in legend
     assert page.locator("nav.sets a[href='#yeast-v1']").inner_text() == "yeast-v1"
     # The three rows with tables are ranked: one overall leader, intervals shown; the others say "not ranked".
-    ranked = {slug: page.locator(f"#{MAIN} tr[data-slug='{slug}'] td.rank").inner_text()
-              for slug in ("deeploc", "pci", "random", "xss")}
+    ranked = {
+        slug: page.locator(f"#{MAIN} tr[data-slug='{slug}'] td.rank").inner_text()
+        for slug in ("deeploc", "pci", "random", "xss")
+    }
     assert sum("★" in text for text in ranked.values()) == 1
     for slug in ("deeploc", "pci", "random"):
         assert "–" in ranked[slug] and "not ranked" not in ranked[slug], ranked

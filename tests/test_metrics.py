@@ -1,4 +1,5 @@
 """Each metric against hand-computed values and against a plain reference implementation."""
+
 from __future__ import annotations
 
 import math
@@ -133,7 +134,10 @@ def test_best_cut_ami_equals_the_per_threshold_loop(rng):
     d = pdist(x)
     tree = linkage(d, "average")
     h = tree[:, 2]
-    expected = max(adjusted_mutual_info_score(labels, fcluster(tree, t, criterion="distance")) for t in np.linspace(h.min(), h.max(), 100))
+    expected = max(
+        adjusted_mutual_info_score(labels, fcluster(tree, t, criterion="distance"))
+        for t in np.linspace(h.min(), h.max(), 100)
+    )
     assert best_cut_ami(labels, d) == pytest.approx(expected, abs=1e-10)
 
 

@@ -4,6 +4,7 @@ Each test writes throw-away packages (a module + a ``.dist-info`` with ``entry_p
 what ``pip install`` leaves behind) into tmp_path, and restricts loading to them with
 REPBENCH_LOAD_PLUGINS so that the other installed plugins neither help nor hurt.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ from repbench.cli.main import app
 
 REPO = Path(__file__).resolve().parents[1]
 
-GOOD_PLUGIN = '''
+GOOD_PLUGIN = """
 import numpy as np
 import repbench
 from repbench.embedders import Embedding
@@ -37,7 +38,7 @@ class Constant:
 @repbench.hookimpl
 def register_embedders(register):
     register(Constant())
-'''
+"""
 
 
 def add_distribution(root: Path, dist: str, modules: dict[str, str], entry_points: dict[str, str]) -> None:
@@ -70,7 +71,9 @@ def invoke(*args: str):
 
 
 def test_a_plugin_package_appears_in_plugins_json_and_runs(site, monkeypatch, tmp_path):
-    add_distribution(site, "repbench-fake-good", {"fake_good": GOOD_PLUGIN.format(name="fake-good")}, {"good": "fake_good"})
+    add_distribution(
+        site, "repbench-fake-good", {"fake_good": GOOD_PLUGIN.format(name="fake-good")}, {"good": "fake_good"}
+    )
     monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "good")
 
     listed = invoke("plugins", "--json")
@@ -78,8 +81,14 @@ def test_a_plugin_package_appears_in_plugins_json_and_runs(site, monkeypatch, tm
     payload = json.loads(listed.stdout)
     assert payload["warnings"] == []
     assert payload["embedders"] == [
-        {"name": "fake-good", "description": "a test embedder", "version": "9.9",
-         "package": "repbench-fake-good", "package_version": "1.2.3", "options": None}
+        {
+            "name": "fake-good",
+            "description": "a test embedder",
+            "version": "9.9",
+            "package": "repbench-fake-good",
+            "package_version": "1.2.3",
+            "options": None,
+        }
     ]
     info = plugins.embedders()["fake-good"]
     embedding = info.embedder.embed(type("Request", (), {"seed": 0})())
@@ -96,8 +105,12 @@ def test_load_plugins_env_var_selects_by_entry_point_or_distribution(site, monke
 
 
 def test_a_plugin_that_raises_on_import_is_a_warning_naming_it(site, monkeypatch):
-    add_distribution(site, "repbench-fake-good", {"fake_good": GOOD_PLUGIN.format(name="fake-good")}, {"good": "fake_good"})
-    add_distribution(site, "repbench-fake-broken", {"fake_broken": "raise ImportError('needs libfoo')"}, {"broken": "fake_broken"})
+    add_distribution(
+        site, "repbench-fake-good", {"fake_good": GOOD_PLUGIN.format(name="fake-good")}, {"good": "fake_good"}
+    )
+    add_distribution(
+        site, "repbench-fake-broken", {"fake_broken": "raise ImportError('needs libfoo')"}, {"broken": "fake_broken"}
+    )
     monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "good,broken")
 
     listed = invoke("plugins", "--json")
@@ -117,24 +130,28 @@ def test_a_plugin_that_raises_on_import_is_a_warning_naming_it(site, monkeypatch
 
 
 def test_broken_registrations_are_warnings_and_the_first_of_two_names_wins(site, monkeypatch):
-    raises = '''
+    raises = """
         import repbench
 
         @repbench.hookimpl
         def register_embedders(register):
             raise RuntimeError("boom")
-    '''
-    not_an_embedder = '''
+    """
+    not_an_embedder = """
         import repbench
 
         @repbench.hookimpl
         def register_embedders(register):
             register(object())
-    '''
+    """
     add_distribution(site, "repbench-fake-raises", {"fake_raises": raises}, {"raises": "fake_raises"})
     add_distribution(site, "repbench-fake-object", {"fake_object": not_an_embedder}, {"object": "fake_object"})
-    add_distribution(site, "repbench-fake-first", {"fake_first": GOOD_PLUGIN.format(name="same")}, {"first": "fake_first"})
-    add_distribution(site, "repbench-fake-second", {"fake_second": GOOD_PLUGIN.format(name="same")}, {"second": "fake_second"})
+    add_distribution(
+        site, "repbench-fake-first", {"fake_first": GOOD_PLUGIN.format(name="same")}, {"first": "fake_first"}
+    )
+    add_distribution(
+        site, "repbench-fake-second", {"fake_second": GOOD_PLUGIN.format(name="same")}, {"second": "fake_second"}
+    )
     monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "raises,object,first,second")
 
     problems = {w.plugin: w for w in plugins.load_plugins()}
@@ -162,7 +179,9 @@ def test_a_broken_plugin_does_not_break_the_cli_in_a_fresh_interpreter(site):
 
 
 def test_unknown_embedder_is_a_usage_error_listing_the_known_ones(site, monkeypatch):
-    add_distribution(site, "repbench-fake-good", {"fake_good": GOOD_PLUGIN.format(name="fake-good")}, {"good": "fake_good"})
+    add_distribution(
+        site, "repbench-fake-good", {"fake_good": GOOD_PLUGIN.format(name="fake-good")}, {"good": "fake_good"}
+    )
     monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "good")
     result = invoke("run", "--embedder", "nope", "--json")
     assert result.exit_code == 2

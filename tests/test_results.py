@@ -3,6 +3,7 @@
 Each check of ``validate_record`` is reached by a record broken in exactly that one way (starting from a valid
 record), and must report that one problem, by its message; a valid record reports none.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,10 +26,13 @@ SHA = "ab" * 32
 def valid_record() -> dict:
     tier = {"ap": 0.1, "f05": 0.2, "map": 0.3, "ami": -0.01, "prevalence": 0.05, "map_ci": [0.25, 0.35], "ami_sd": 0.01}
     return {
-        "schema": results.SCHEMA, "created": "2026-01-01T00:00:00+00:00", "evaluator": {"version": "1.0.0"},
+        "schema": results.SCHEMA,
+        "created": "2026-01-01T00:00:00+00:00",
+        "evaluator": {"version": "1.0.0"},
         "standards": {"version": "yeast-v1", "manifest_sha256": SHA},
         "input": {"sha256": SHA, "proteins": 10, "dimension": 4, "metadata": {}, "path": "t.parquet"},
-        "dataset": "real", "coverage": 0.5,
+        "dataset": "real",
+        "coverage": 0.5,
         "tiers": {"go_cc": dict(tier), "complex": {"skipped": "no pair of submitted proteins shares a group"}},
         "submission": {"name": "M", "slug": "m", "reference": False, "embedding_file": "m.abababababab.parquet"},
         "trajectory": [{"epoch": 1, "tiers": {}}],
@@ -61,64 +65,82 @@ def broken(path: str, value=..., delete: bool = False) -> dict:
     return record
 
 
-@pytest.mark.parametrize("path, value, problem", [
-    ("schema", "repbench.result/2", "schema is 'repbench.result/2', expected 'repbench.result/1'"),
-    ("evaluator", [], "evaluator: missing or not a dict"),
-    ("standards", "x", "standards: missing or not a dict"),
-    ("input", None, "input: missing or not a dict"),
-    ("tiers", [], "tiers: missing or not a dict"),
-    ("created", 5, "created: missing or not a str"),
-    ("evaluator.version", 1, "evaluator.version: missing"),
-    ("standards.version", None, "standards: version or manifest_sha256 missing"),
-    ("standards.manifest_sha256", "AB" * 32, "standards: version or manifest_sha256 missing"),
-    ("standards.manifest_sha256", SHA + "0", "standards: version or manifest_sha256 missing"),
-    ("input.sha256", SHA[:-1], "input.sha256: not a sha256"),
-    ("input.proteins", 0, "input.proteins: not a positive integer"),
-    ("input.proteins", 2.0, "input.proteins: not a positive integer"),
-    ("input.dimension", -1, "input.dimension: not a positive integer"),
-    ("input.metadata", [], "input.metadata: not an object"),
-    ("dataset", "other", "dataset: not one of ('synthetic', 'real', 'unknown')"),
-    ("coverage", 1.5, "coverage: not a number in [0, 1]"),
-    ("coverage", -0.1, "coverage: not a number in [0, 1]"),
-    ("coverage", True, "coverage: not a number in [0, 1]"),
-    ("coverage", float("nan"), "coverage: not a number in [0, 1]"),
-    ("coverage", "0.5", "coverage: not a number in [0, 1]"),
-    ("tiers.nope", {}, "tiers.nope: unknown tier"),
-    ("tiers.kegg", [1], "tiers.kegg: not an object"),
-    ("tiers.go_cc.ap", 1.5, "tiers.go_cc.ap: not a number in [-1, 1]"),
-    ("tiers.go_cc.f05", None, "tiers.go_cc.f05: not a number in [-1, 1]"),
-    ("tiers.go_cc.map", float("inf"), "tiers.go_cc.map: not a number in [-1, 1]"),
-    ("tiers.go_cc.ami", -1.01, "tiers.go_cc.ami: not a number in [-1, 1]"),
-    ("tiers.go_cc.prevalence", "0.1", "tiers.go_cc.prevalence: not a number in [-1, 1]"),
-    ("tiers.go_cc.map_ci", [0.1], "tiers.go_cc.map_ci: not a pair of numbers"),
-    ("tiers.go_cc.map_ci", (0.1, 0.2), "tiers.go_cc.map_ci: not a pair of numbers"),
-    ("tiers.go_cc.map_ci", [0.1, 1.2], "tiers.go_cc.map_ci: not a pair of numbers"),
-    ("tiers.go_cc.map_ci", [-0.1, 0.2], "tiers.go_cc.map_ci: not a pair of numbers"),
-    ("tiers.go_cc.ami_sd", -0.01, "tiers.go_cc.ami_sd: not a number"),
-    ("tiers.go_cc.ami_sd", 1.01, "tiers.go_cc.ami_sd: not a number"),
-    ("submission", "M", "submission: not an object"),
-    ("submission.name", "  ", "submission.name: missing"),
-    ("submission.name", 3, "submission.name: missing"),
-    ("submission.slug", "-m", "submission.slug: not [a-z0-9-], 1 to 64 characters"),
-    ("submission.slug", "m" * 65, "submission.slug: not [a-z0-9-], 1 to 64 characters"),
-    ("submission.slug", "M", "submission.slug: not [a-z0-9-], 1 to 64 characters"),
-    ("submission.slug", None, "submission.slug: not [a-z0-9-], 1 to 64 characters"),
-    ("submission.reference", "yes", "submission.reference: not a boolean"),
-    ("submission.embedding_file", "a/b.parquet", "submission.embedding_file: must be a plain file name"),
-    ("submission.embedding_file", "a\\b.parquet", "submission.embedding_file: must be a plain file name"),
-    ("submission.embedding_file", ".hidden", "submission.embedding_file: must be a plain file name"),
-    ("submission.embedding_file", 7, "submission.embedding_file: must be a plain file name"),
-    ("trajectory", {"epoch": 1}, "trajectory: not a list of {epoch, tiers} objects"),
-    ("trajectory", [{"epoch": "1"}], "trajectory: not a list of {epoch, tiers} objects"),
-    ("trajectory", [3], "trajectory: not a list of {epoch, tiers} objects"),
-])
+@pytest.mark.parametrize(
+    "path, value, problem",
+    [
+        ("schema", "repbench.result/2", "schema is 'repbench.result/2', expected 'repbench.result/1'"),
+        ("evaluator", [], "evaluator: missing or not a dict"),
+        ("standards", "x", "standards: missing or not a dict"),
+        ("input", None, "input: missing or not a dict"),
+        ("tiers", [], "tiers: missing or not a dict"),
+        ("created", 5, "created: missing or not a str"),
+        ("evaluator.version", 1, "evaluator.version: missing"),
+        ("standards.version", None, "standards: version or manifest_sha256 missing"),
+        ("standards.manifest_sha256", "AB" * 32, "standards: version or manifest_sha256 missing"),
+        ("standards.manifest_sha256", SHA + "0", "standards: version or manifest_sha256 missing"),
+        ("input.sha256", SHA[:-1], "input.sha256: not a sha256"),
+        ("input.proteins", 0, "input.proteins: not a positive integer"),
+        ("input.proteins", 2.0, "input.proteins: not a positive integer"),
+        ("input.dimension", -1, "input.dimension: not a positive integer"),
+        ("input.metadata", [], "input.metadata: not an object"),
+        ("dataset", "other", "dataset: not one of ('synthetic', 'real', 'unknown')"),
+        ("coverage", 1.5, "coverage: not a number in [0, 1]"),
+        ("coverage", -0.1, "coverage: not a number in [0, 1]"),
+        ("coverage", True, "coverage: not a number in [0, 1]"),
+        ("coverage", float("nan"), "coverage: not a number in [0, 1]"),
+        ("coverage", "0.5", "coverage: not a number in [0, 1]"),
+        ("tiers.nope", {}, "tiers.nope: unknown tier"),
+        ("tiers.kegg", [1], "tiers.kegg: not an object"),
+        ("tiers.go_cc.ap", 1.5, "tiers.go_cc.ap: not a number in [-1, 1]"),
+        ("tiers.go_cc.f05", None, "tiers.go_cc.f05: not a number in [-1, 1]"),
+        ("tiers.go_cc.map", float("inf"), "tiers.go_cc.map: not a number in [-1, 1]"),
+        ("tiers.go_cc.ami", -1.01, "tiers.go_cc.ami: not a number in [-1, 1]"),
+        ("tiers.go_cc.prevalence", "0.1", "tiers.go_cc.prevalence: not a number in [-1, 1]"),
+        ("tiers.go_cc.map_ci", [0.1], "tiers.go_cc.map_ci: not a pair of numbers"),
+        ("tiers.go_cc.map_ci", (0.1, 0.2), "tiers.go_cc.map_ci: not a pair of numbers"),
+        ("tiers.go_cc.map_ci", [0.1, 1.2], "tiers.go_cc.map_ci: not a pair of numbers"),
+        ("tiers.go_cc.map_ci", [-0.1, 0.2], "tiers.go_cc.map_ci: not a pair of numbers"),
+        ("tiers.go_cc.ami_sd", -0.01, "tiers.go_cc.ami_sd: not a number"),
+        ("tiers.go_cc.ami_sd", 1.01, "tiers.go_cc.ami_sd: not a number"),
+        ("submission", "M", "submission: not an object"),
+        ("submission.name", "  ", "submission.name: missing"),
+        ("submission.name", 3, "submission.name: missing"),
+        ("submission.slug", "-m", "submission.slug: not [a-z0-9-], 1 to 64 characters"),
+        ("submission.slug", "m" * 65, "submission.slug: not [a-z0-9-], 1 to 64 characters"),
+        ("submission.slug", "M", "submission.slug: not [a-z0-9-], 1 to 64 characters"),
+        ("submission.slug", None, "submission.slug: not [a-z0-9-], 1 to 64 characters"),
+        ("submission.reference", "yes", "submission.reference: not a boolean"),
+        ("submission.embedding_file", "a/b.parquet", "submission.embedding_file: must be a plain file name"),
+        ("submission.embedding_file", "a\\b.parquet", "submission.embedding_file: must be a plain file name"),
+        ("submission.embedding_file", ".hidden", "submission.embedding_file: must be a plain file name"),
+        ("submission.embedding_file", 7, "submission.embedding_file: must be a plain file name"),
+        ("trajectory", {"epoch": 1}, "trajectory: not a list of {epoch, tiers} objects"),
+        ("trajectory", [{"epoch": "1"}], "trajectory: not a list of {epoch, tiers} objects"),
+        ("trajectory", [3], "trajectory: not a list of {epoch, tiers} objects"),
+    ],
+)
 def test_each_broken_field_is_reported_by_name(path, value, problem):
     assert validate_record(broken(path, value)) == [problem]
 
 
-@pytest.mark.parametrize("path", ["schema", "evaluator", "standards", "input", "tiers", "created", "dataset", "coverage",
-                                  "input.sha256", "tiers.go_cc.map_ci", "tiers.go_cc.ap", "submission.name",
-                                  "submission.slug"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "schema",
+        "evaluator",
+        "standards",
+        "input",
+        "tiers",
+        "created",
+        "dataset",
+        "coverage",
+        "input.sha256",
+        "tiers.go_cc.map_ci",
+        "tiers.go_cc.ap",
+        "submission.name",
+        "submission.slug",
+    ],
+)
 def test_missing_fields_are_problems(path):
     assert validate_record(broken(path, delete=True)) != []
 
@@ -131,14 +153,21 @@ def test_missing_optional_fields_are_fine():
 def test_structural_problems_stop_the_check_and_several_problems_are_all_reported():
     assert validate_record([]) == ["not a JSON object"]
     assert validate_record({}) == [
-        "schema is None, expected 'repbench.result/1'", "evaluator: missing or not a dict",
-        "standards: missing or not a dict", "input: missing or not a dict", "tiers: missing or not a dict",
-        "created: missing or not a str"]
+        "schema is None, expected 'repbench.result/1'",
+        "evaluator: missing or not a dict",
+        "standards: missing or not a dict",
+        "input: missing or not a dict",
+        "tiers: missing or not a dict",
+        "created: missing or not a str",
+    ]
     record = broken("coverage", 2)
     record["dataset"] = "x"
     record["tiers"]["go_cc"]["ap"] = 2
-    assert validate_record(record) == ["dataset: not one of ('synthetic', 'real', 'unknown')",
-                                       "coverage: not a number in [0, 1]", "tiers.go_cc.ap: not a number in [-1, 1]"]
+    assert validate_record(record) == [
+        "dataset: not one of ('synthetic', 'real', 'unknown')",
+        "coverage: not a number in [0, 1]",
+        "tiers.go_cc.ap: not a number in [-1, 1]",
+    ]
 
 
 def test_a_skipped_tier_needs_no_scores():
@@ -149,10 +178,19 @@ def test_a_skipped_tier_needs_no_scores():
     assert "tiers.go_bp.ap: not a number in [-1, 1]" in validate_record(record)
 
 
-@pytest.mark.parametrize("name, slug", [
-    ("My Model", "my-model"), ("  Déjà vu v2.1 ", "deja-vu-v2-1"), ("a--b__c", "a-b-c"), ("-x-", "x"),
-    ("x" * 70, "x" * 64), ("a" * 63 + " b", "a" * 63), ("../../etc/passwd", "etc-passwd"), ("ÄÖÜ", "aou"),
-])
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("My Model", "my-model"),
+        ("  Déjà vu v2.1 ", "deja-vu-v2-1"),
+        ("a--b__c", "a-b-c"),
+        ("-x-", "x"),
+        ("x" * 70, "x" * 64),
+        ("a" * 63 + " b", "a" * 63),
+        ("../../etc/passwd", "etc-passwd"),
+        ("ÄÖÜ", "aou"),
+    ],
+)
 def test_slugify(name, slug):
     assert results.slugify(name) == slug
     assert re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", slug)
@@ -173,8 +211,12 @@ def test_make_submission_copies_the_result_and_adds_the_submission_block():
     assert record["input"] == {"path": "emb.parquet", "sha256": SHA}  # no local directory in a published record
     sub = record["submission"]
     assert {k: sub[k] for k in ("name", "slug", "description", "reference", "embedding_file")} == {
-        "name": "My Model", "slug": "my-model", "description": "about it", "reference": True,
-        "embedding_file": "m.x.parquet"}
+        "name": "My Model",
+        "slug": "my-model",
+        "description": "about it",
+        "reference": True,
+        "embedding_file": "m.x.parquet",
+    }
     assert datetime.fromisoformat(sub["submitted"]).tzinfo is not None
     plain = results.make_submission(result, "M")["submission"]
     assert plain["reference"] is False and plain["description"] == "" and "embedding_file" not in plain
@@ -197,10 +239,17 @@ def test_environment_names_the_versions():
     assert env["numpy"] == version("numpy") and env["scikit-learn"] == version("scikit-learn")
 
 
-@pytest.mark.parametrize("metadata, dataset", [
-    ({"dataset": "synthetic"}, "synthetic"), ({"dataset": "REAL"}, "real"), ({"dataset": "other"}, "unknown"),
-    ({}, "unknown"), ({"dataset": None}, "unknown"), ({"dataset": "Unknown"}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "metadata, dataset",
+    [
+        ({"dataset": "synthetic"}, "synthetic"),
+        ({"dataset": "REAL"}, "real"),
+        ({"dataset": "other"}, "unknown"),
+        ({}, "unknown"),
+        ({"dataset": None}, "unknown"),
+        ({"dataset": "Unknown"}, "unknown"),
+    ],
+)
 def test_dataset_of(metadata, dataset):
     assert results.dataset_of(metadata) == dataset
 
@@ -267,6 +316,9 @@ def test_details_that_only_some_records_reach():
     tiers = {"nope": {}, "kegg": [1]}  # problems in every tier are all reported, whatever comes first
     record["tiers"] = {**tiers, **record["tiers"]}
     record["tiers"]["go_cc"]["f05"] = 2
-    assert validate_record(record) == ["tiers.nope: unknown tier", "tiers.kegg: not an object",
-                                       "tiers.go_cc.f05: not a number in [-1, 1]"]
+    assert validate_record(record) == [
+        "tiers.nope: unknown tier",
+        "tiers.kegg: not an object",
+        "tiers.go_cc.f05: not a number in [-1, 1]",
+    ]
     assert results.slugify("!" + "a" * 64) == "a" * 64  # separators are stripped before the length cut

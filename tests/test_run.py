@@ -4,6 +4,7 @@ The embedder is a throw-away distribution on sys.path (the real entry-point path
 returns, for 80 GO-CC proteins, their group membership plus noise (so the scores are far above chance),
 and reports the epochs listed in its ``epochs`` option.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from repbench import plugins, results, run
-from repbench.run import run_embedder
 from repbench.cli.main import app
 from repbench.errors import RepbenchError, UsageError
+from repbench.run import run_embedder
 
-SCRIPTED = '''
+SCRIPTED = """
 import numpy as np
 import repbench
 from repbench import standards
@@ -49,7 +50,7 @@ class Scripted:
 @repbench.hookimpl
 def register_embedders(register):
     register(Scripted())
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +80,12 @@ def test_a_run_writes_its_folder_and_scores_every_epoch(tmp_path):
     assert results.validate_record(result) == []
     assert result["input"]["proteins"] == 80
     assert result["input"]["metadata"] == {
-        "embedder": "scripted", "version": "0.3", "dataset": "none", "data": "demo", "protocol": "quick", "seed": 3,
+        "embedder": "scripted",
+        "version": "0.3",
+        "dataset": "none",
+        "data": "demo",
+        "protocol": "quick",
+        "seed": 3,
         "params": {"learning_rate": 0.01},
     }
     go_cc = result["tiers"]["go_cc"]
@@ -120,8 +126,9 @@ def test_a_resumed_run_replaces_the_epochs_it_reports_again_and_another_configur
 
 def test_the_cli_prints_the_record_as_json_and_scores_for_humans(tmp_path):
     runner = CliRunner()
-    as_json = runner.invoke(app, ["run", "--embedder", "scripted", "--out", str(tmp_path / "a"), "--json",
-                                  "--option", "epochs=1"])
+    as_json = runner.invoke(
+        app, ["run", "--embedder", "scripted", "--out", str(tmp_path / "a"), "--json", "--option", "epochs=1"]
+    )
     assert as_json.exit_code == 0, as_json.stderr
     record = json.loads(as_json.stdout)
     assert record["input"]["metadata"]["embedder"] == "scripted" and len(record["trajectory"]) == 1
@@ -173,7 +180,9 @@ def test_the_library_refuses_a_bad_choice_with_a_code(tmp_path, kwargs, code):
 
 def test_default_folders_and_options():
     assert run.default_out_dir("deeploc", "demo", "quick", 0) == Path("runs/deeploc-demo-quick-seed0")
-    assert run.default_out_dir("t", "demo:proteins=20,cells=8", "paper", 2) == Path("runs/t-demo-proteins-20-cells-8-paper-seed2")
+    assert run.default_out_dir("t", "demo:proteins=20,cells=8", "paper", 2) == Path(
+        "runs/t-demo-proteins-20-cells-8-paper-seed2"
+    )
     assert run.default_out_dir("t", "/data/my screen/", "quick", 0) == Path("runs/t-my-screen-quick-seed0")
     assert run.parse_options(["lr=0.1", "note=a=b"]) == {"lr": "0.1", "note": "a=b"}
     with pytest.raises(UsageError):
@@ -184,8 +193,9 @@ def test_data_that_cannot_be_evaluated_is_refused_before_training(tmp_path, monk
     """5 toy proteins: the table would be refused (too-few-proteins), so the run stops before embed."""
     monkeypatch.setenv("REPBENCH_LOAD_PLUGINS", "template")
     plugins.reset()
-    result = CliRunner().invoke(app, ["run", "-e", "template", "--data", "demo:proteins=5,cells=4", "--out",
-                                      str(tmp_path / "run"), "--json"])
+    result = CliRunner().invoke(
+        app, ["run", "-e", "template", "--data", "demo:proteins=5,cells=4", "--out", str(tmp_path / "run"), "--json"]
+    )
     assert result.exit_code == 1, result.output
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "too-few-proteins" and "nothing was trained" in error["message"]

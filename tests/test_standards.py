@@ -1,4 +1,5 @@
 """The frozen standards: sizes follow the rules, the manifest protects every file, the override is stamped."""
+
 from __future__ import annotations
 
 import json
@@ -43,6 +44,8 @@ def test_development_override_is_stamped_unofficial(tmp_path, monkeypatch):
 
 def test_manifest_lists_every_file_with_its_sha(standards):
     manifest = json.loads((standards.root / "manifest.json").read_text())
-    files = {p.relative_to(standards.root).as_posix() for p in standards.root.rglob("*") if p.is_file()} - {"manifest.json"}
+    files = {p.relative_to(standards.root).as_posix() for p in standards.root.rglob("*") if p.is_file()} - {
+        "manifest.json"
+    }
     assert set(manifest["files"]) == files
     assert "NOTICE" in files

@@ -1,4 +1,5 @@
 """Every error code of the table reader, reached by a real malformed file, through the CLI as a user runs it."""
+
 from __future__ import annotations
 
 import json
@@ -46,10 +47,14 @@ def bad_files(tmp_path, orfs):
     (tmp_path / "text.parquet").write_text("protein,embedding\nYAL001C,1\n")
     files["not-parquet/csv"] = tmp_path / "text.parquet"
     files["not-parquet/missing"] = tmp_path / "does-not-exist.parquet"
-    files["empty"] = _write(tmp_path / "empty.parquet", pa.table({"protein": pa.array([], pa.string()), "x": pa.array([], pa.float64())}))
+    files["empty"] = _write(
+        tmp_path / "empty.parquet", pa.table({"protein": pa.array([], pa.string()), "x": pa.array([], pa.float64())})
+    )
     files["missing-protein-column"] = _write(tmp_path / "noprot.parquet", pa.table({"gene": p, "x": v[:, 0]}))
     files["no-feature-columns"] = _write(tmp_path / "nofeat.parquet", pa.table({"protein": p}))
-    files["non-numeric"] = _write(tmp_path / "text-col.parquet", pa.table({"protein": p, "x": v[:, 0], "note": ["a"] * 30}))
+    files["non-numeric"] = _write(
+        tmp_path / "text-col.parquet", pa.table({"protein": p, "x": v[:, 0], "note": ["a"] * 30})
+    )
     ragged = [list(row) for row in v]
     ragged[3] = ragged[3][:4]
     files["ragged-embedding"] = _write(tmp_path / "ragged.parquet", pa.table({"protein": p, "embedding": ragged}))
@@ -60,11 +65,17 @@ def bad_files(tmp_path, orfs):
     const = v.copy()
     const[4] = 2.5
     files["constant-vector"] = write_table(tmp_path / "const.parquet", p, const)
-    files["duplicate-protein"] = write_table(tmp_path / "dup.parquet", [*p[:-1], "yal001c".lower() if p[0] == "YAL001C" else p[0].lower()], v)
+    files["duplicate-protein"] = write_table(
+        tmp_path / "dup.parquet", [*p[:-1], "yal001c".lower() if p[0] == "YAL001C" else p[0].lower()], v
+    )
     files["too-large"] = write_table(tmp_path / "large.parquet", p, v)  # with a small limit below
     files["too-few-proteins"] = write_table(tmp_path / "few.parquet", p[:9] + [f"NOTAGENE{i}" for i in range(21)], v)
-    files["bad-metadata"] = _write(tmp_path / "meta.parquet", pa.table({"protein": p, "x": v[:, 0], "y": v[:, 1]}), b"{not json")
-    files["missing-protein-id"] = _write(tmp_path / "blank.parquet", pa.table({"protein": ["", *p[1:]], "x": v[:, 0], "y": v[:, 1]}))
+    files["bad-metadata"] = _write(
+        tmp_path / "meta.parquet", pa.table({"protein": p, "x": v[:, 0], "y": v[:, 1]}), b"{not json"
+    )
+    files["missing-protein-id"] = _write(
+        tmp_path / "blank.parquet", pa.table({"protein": ["", *p[1:]], "x": v[:, 0], "y": v[:, 1]})
+    )
     return files
 
 
@@ -87,7 +98,9 @@ def test_json_error_output_is_machine_readable(tmp_path, orfs):
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
     assert payload["error"]["code"] == "nan-or-inf"
-    assert any(r.startswith("5 ") for r in payload["error"]["rows"]) and any(r.startswith("7 ") for r in payload["error"]["rows"])
+    assert any(r.startswith("5 ") for r in payload["error"]["rows"]) and any(
+        r.startswith("7 ") for r in payload["error"]["rows"]
+    )
 
 
 def test_pandas_frame_indexed_by_protein_with_aliases(tmp_path, standards, orfs):
@@ -151,13 +164,20 @@ def test_null_in_a_feature_column_is_named(tmp_path, standards, orfs):
     with pytest.raises(Exception) as err:
         read_table(path, standards)
     assert (err.value.code, err.value.message, err.value.path) == (
-        "nan-or-inf", "feature column 'y' has missing (null or NaN) values", str(path))
+        "nan-or-inf",
+        "feature column 'y' has missing (null or NaN) values",
+        str(path),
+    )
 
 
 def test_feature_columns_of_any_numeric_type_become_float64(tmp_path, standards, orfs):
     p = orfs[:12]
-    columns = {"protein": p, "i": pa.array(range(12), pa.int8()), "f": pa.array(np.linspace(0, 1, 12), pa.float32()),
-               "b": pa.array([i % 2 == 0 for i in range(12)])}
+    columns = {
+        "protein": p,
+        "i": pa.array(range(12), pa.int8()),
+        "f": pa.array(np.linspace(0, 1, 12), pa.float32()),
+        "b": pa.array([i % 2 == 0 for i in range(12)]),
+    }
     table = read_table(_write(tmp_path / "types.parquet", pa.table(columns)), standards)
     assert table.vectors.dtype == np.float64 and table.vectors.shape == (12, 3)
     assert np.array_equal(table.vectors[:, 0], np.arange(12.0))
@@ -175,7 +195,8 @@ def test_warnings_preview_at_most_eight_ids(tmp_path, standards, orfs):
     assert warnings(eight) == ["8 unknown protein id(s) dropped: " + ", ".join(repr(x) for x in eight)]
     assert warnings([*eight, "N8", "N9"], ["A'1"]) == [
         "10 unknown protein id(s) dropped: " + ", ".join(repr(x) for x in eight) + ", ... (2 more)",
-        "1 ambiguous protein id(s) dropped: \"A'1\""]
+        '1 ambiguous protein id(s) dropped: "A\'1"',
+    ]
     assert warnings([]) == []
 
 

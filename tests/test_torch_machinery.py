@@ -4,6 +4,7 @@ Every numeric test pins the precision it compares (``precision=fp32``): the auto
 with native bf16 (AMX, AVX-512 BF16). The bf16 path has its own tests (marked ``bf16``), with tolerances
 argued from bfloat16's 8 significant bits.
 """
+
 from dataclasses import replace
 
 import numpy as np
@@ -13,8 +14,19 @@ torch = pytest.importorskip("torch")
 
 from repbench.embedders import Embedding  # noqa: E402
 from repbench.errors import RepbenchError, UsageError  # noqa: E402
-from repbench.torch import (CheckpointDir, EpochResult, RunConfig, augment_dihedral, choose_runtime,  # noqa: E402
-                            derive_seed, epoch_order, protein_means, resume_runtime, run_training_epoch, train)
+from repbench.torch import (
+    CheckpointDir,
+    EpochResult,
+    RunConfig,
+    augment_dihedral,
+    choose_runtime,  # noqa: E402
+    derive_seed,
+    epoch_order,
+    protein_means,
+    resume_runtime,
+    run_training_epoch,
+    train,
+)
 from repbench.torch.runtime import cpu_kind  # noqa: E402
 from repbench.torch.seeding import generator, rng_state, set_rng_state  # noqa: E402
 
@@ -97,13 +109,26 @@ def test_runtime_choice_and_bad_device():
 
 def test_runtime_record_names_precision_who_chose_it_and_the_cpu_kind():
     described = choose_runtime("cpu", {"precision": "fp32"}).describe()
-    assert described == {"device": "cpu", "precision": "fp32", "precision_chosen_by": "option", "cpu": cpu_kind(),
-                         "channels_last": True, "threads": described["threads"]}
-    flags = set(" ".join(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()) \
-        if __import__("os").path.exists("/proc/cpuinfo") else set()
-    expected = ("AMX" if "amx_bf16" in flags else "AVX-512 BF16" if "avx512_bf16" in flags
-                else {"AVX512": "AVX-512"}.get(torch.backends.cpu.get_cpu_capability(),
-                                                torch.backends.cpu.get_cpu_capability()))
+    assert described == {
+        "device": "cpu",
+        "precision": "fp32",
+        "precision_chosen_by": "option",
+        "cpu": cpu_kind(),
+        "channels_last": True,
+        "threads": described["threads"],
+    }
+    flags = (
+        set(" ".join(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split())
+        if __import__("os").path.exists("/proc/cpuinfo")
+        else set()
+    )
+    expected = (
+        "AMX"
+        if "amx_bf16" in flags
+        else "AVX-512 BF16"
+        if "avx512_bf16" in flags
+        else {"AVX512": "AVX-512"}.get(torch.backends.cpu.get_cpu_capability(), torch.backends.cpu.get_cpu_capability())
+    )
     assert cpu_kind() == expected
     auto = choose_runtime("cpu")  # the automatic choice: bf16 exactly where the CPU computes it natively
     assert auto.precision == ("bf16" if {"amx_bf16", "avx512_bf16"} & flags else "fp32")
@@ -133,9 +158,10 @@ def _run_toy(tmp_path, epochs, on_epoch=None, name="toy", runtime=None):
 
     def train_epoch(epoch):
         order = torch.randperm(64, generator=generator(0, epoch, "order"))
-        batches = [(x[order[i:i + 16]], y[order[i:i + 16]]) for i in range(0, 64, 16)]
-        return run_training_epoch(model, optimizer, batches,
-                                  lambda m, b: torch.nn.functional.cross_entropy(m(b[0]).float(), b[1]), runtime)
+        batches = [(x[order[i : i + 16]], y[order[i : i + 16]]) for i in range(0, 64, 16)]
+        return run_training_epoch(
+            model, optimizer, batches, lambda m, b: torch.nn.functional.cross_entropy(m(b[0]).float(), b[1]), runtime
+        )
 
     def evaluate(epoch):
         with runtime.autocast():
@@ -143,8 +169,9 @@ def _run_toy(tmp_path, epochs, on_epoch=None, name="toy", runtime=None):
         loss = float(torch.nn.functional.cross_entropy(out, y))
         return EpochResult({"val_loss": loss}, Embedding(["w"], out[:3].numpy().copy()), loss)
 
-    outcome = train(model, optimizer, runtime, config, checkpoints, train_epoch=train_epoch, evaluate=evaluate,
-                    on_epoch=on_epoch)
+    outcome = train(
+        model, optimizer, runtime, config, checkpoints, train_epoch=train_epoch, evaluate=evaluate, on_epoch=on_epoch
+    )
     outcome.runtime = runtime
     return outcome
 
@@ -214,8 +241,10 @@ def test_a_resumed_run_keeps_the_precision_its_checkpoints_were_made_in(tmp_path
     assert error.value.code == "checkpoint-mismatch"
     assert "made in fp32" in str(error.value) and "precision=fp32" in str(error.value)
     # the same precision chosen automatically: nothing to adopt, no warning
-    assert resume_runtime(_runtime("fp32", chosen_by="auto"), CheckpointDir(tmp_path / "toy")).precision_chosen_by \
+    assert (
+        resume_runtime(_runtime("fp32", chosen_by="auto"), CheckpointDir(tmp_path / "toy")).precision_chosen_by
         == "auto"
+    )
 
 
 @pytest.mark.bf16
@@ -236,11 +265,11 @@ def test_bf16_linear_layer_is_within_the_rounding_bound_of_fp32():
         exact = layer(x)
         with runtime.autocast():
             rounded = layer(x)
-        u = 2.0 ** -8
+        u = 2.0**-8
         scale = x.abs() @ layer.weight.abs().T + layer.bias.abs()
     assert rounded.dtype == torch.bfloat16
     error = (rounded.float() - exact).abs()
-    assert (error <= (3 * u + 4 * u * u + 64 * 2.0 ** -24) * scale).all()
+    assert (error <= (3 * u + 4 * u * u + 64 * 2.0**-24) * scale).all()
     assert error.max() > 0  # bf16 did run
 
 
@@ -261,6 +290,7 @@ def test_unreadable_checkpoint_is_a_clear_error(tmp_path):
 
 def test_recalibrate_batch_norm_sets_the_average_batch_statistics():
     from repbench.torch import recalibrate_batch_norm
+
     norm = torch.nn.Sequential(torch.nn.BatchNorm1d(3, momentum=0.1))
     norm[0].running_mean.fill_(-7.0)  # stale statistics, as after fast training
     g = torch.Generator().manual_seed(0)

@@ -5,6 +5,7 @@ starts from (same architecture, same seed); normalise with the batch statistics 
 those weights (precise BN, checked against a plain mean here); and read out the same layer as the trained
 run, averaged over each protein's test cells (recomputed here from the initial weights, cell by cell).
 """
+
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,8 +38,13 @@ def _deeploc():
         protocol = protocol_for(request)
         return DeepLocRun(request, protocol, choose_runtime("cpu", request.options), protocol.lrs[0], request.seed)
 
-    return DeepLocEmbedder(), Case("deeploc", {"batch_size": 8, "train_cells": 8}, make,
-                                   lambda net, x: net.features(x), lambda net: (net.convs[1], net.convs[0]))
+    return DeepLocEmbedder(), Case(
+        "deeploc",
+        {"batch_size": 8, "train_cells": 8},
+        make,
+        lambda net, x: net.features(x),
+        lambda net: (net.convs[1], net.convs[0]),
+    )
 
 
 def _inpainting():
@@ -51,9 +57,13 @@ def _inpainting():
         return InpaintingRun(request, protocol_for(request), choose_runtime("cpu", request.options))
 
     stage = lambda net: net.source["conv1_1"]  # noqa: E731  (convolution -> ReLU -> batch norm)
-    return InpaintingEmbedder(), Case("inpainting", {"batch_size": 8, "train_cells": 8, "width": 0.125}, make,
-                                      lambda net, x: net.protein_features(x, "conv3_1"),
-                                      lambda net: (stage(net).norm, lambda x: torch.relu(stage(net).conv(x))))
+    return InpaintingEmbedder(), Case(
+        "inpainting",
+        {"batch_size": 8, "train_cells": 8, "width": 0.125},
+        make,
+        lambda net, x: net.protein_features(x, "conv3_1"),
+        lambda net: (stage(net).norm, lambda x: torch.relu(stage(net).conv(x))),
+    )
 
 
 def _pifia():
@@ -65,9 +75,13 @@ def _pifia():
     def make(request):
         return PifiaRun(request, protocol_for(request), choose_runtime("cpu", request.options))
 
-    return PifiaEmbedder(), Case("pifia", {"batch_size": 8, "train_cells": 8, "width": 0.125}, make,
-                                 lambda net, x: net.features(x),
-                                 lambda net: (net.convs[1], lambda x: net.convs[0](x[:, :1])))
+    return PifiaEmbedder(), Case(
+        "pifia",
+        {"batch_size": 8, "train_cells": 8, "width": 0.125},
+        make,
+        lambda net, x: net.features(x),
+        lambda net: (net.convs[1], lambda x: net.convs[0](x[:, :1])),
+    )
 
 
 CASES = {"deeploc": _deeploc, "inpainting": _inpainting, "pifia": _pifia}

@@ -2,6 +2,7 @@
 
 Each statistic is checked against a plain, slow reference written here (loops over resamples and rows).
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,8 @@ from repbench import verdicts
 from repbench.evaluator import evaluate_embedding
 from repbench.verdicts import bootstrap, queries
 
-
 # ---------------------------------------------------------------- multiple testing
+
 
 def holm_reference(p):
     p = list(p)
@@ -59,6 +60,7 @@ def test_holm_and_bh_small_cases_by_hand():
 
 
 # ---------------------------------------------------------------- paired test
+
 
 def ap_series(values, names):
     return pd.Series(np.asarray(values, dtype=float), index=pd.Index(names, name="protein"))
@@ -145,11 +147,18 @@ def test_pairwise_tests_equal_paired_test_bit_for_bit(rng):
     for row in frame.itertuples():
         t = verdicts.paired_test(aps[row.a], aps[row.b], resamples=200, seed=2, universe=universe)
         assert (row.proteins, row.map_a, row.map_b, row.difference, row.se, row.p) == (
-            t.proteins, t.a, t.b, t.difference, t.se, t.p)
+            t.proteins,
+            t.a,
+            t.b,
+            t.difference,
+            t.se,
+            t.p,
+        )
         assert (row.ci_low, row.ci_high) == t.ci
 
 
 # ---------------------------------------------------------------- rank intervals
+
 
 def ranks_reference(aps, universe, resamples, seed, level=0.95):
     draws = np.random.default_rng(seed).integers(0, len(universe), size=(resamples, len(universe)))
@@ -168,8 +177,10 @@ def ranks_reference(aps, universe, resamples, seed, level=0.95):
             tied = sum(means[m] == means[n] for m in names)
             ranks[n].append(above + (tied + 1) / 2)
     tail = (1 - level) / 2
-    return {n: (np.mean(v), np.quantile(v, tail, method="lower"), np.quantile(v, 1 - tail, method="higher"))
-            for n, v in ranks.items()}
+    return {
+        n: (np.mean(v), np.quantile(v, tail, method="lower"), np.quantile(v, 1 - tail, method="higher"))
+        for n, v in ranks.items()
+    }
 
 
 def test_rank_intervals_match_the_loop_reference(rng):
@@ -221,12 +232,14 @@ def test_rank_table_overall_is_the_mean_over_tiers_with_one_joint_bootstrap(rng)
     assert math.isnan(overall.loc["c", "map"]) and math.isnan(overall.loc["c", "mean_rank"])
     assert not overall.loc["c", "indistinguishable_from_leader"]
     # the per-tier frames equal a rank_table of that tier alone with the same universe
-    alone = verdicts.rank_intervals({n: aps[n]["t1"] for n in aps}, resamples=100, seed=0,
-                                    universe=pd.Index(sorted(names)))
+    alone = verdicts.rank_intervals(
+        {n: aps[n]["t1"] for n in aps}, resamples=100, seed=0, universe=pd.Index(sorted(names))
+    )
     pd.testing.assert_frame_equal(alone, table["t1"])
 
 
 # ---------------------------------------------------------------- per-query APs
+
 
 def small_table(standards, n=400, seed=0):
     rng = np.random.default_rng(seed)

@@ -15,6 +15,7 @@ Public modules, for plugins and scripts: ``repbench`` (this), ``repbench.embedde
 (the record), ``repbench.standards`` and ``repbench.verdicts``. Everything else is internal. ``import
 repbench`` stays light: names load on first use.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -34,22 +35,45 @@ EVALUATOR_VERSION = "1.1.0"
 from .hookspecs import hookimpl  # noqa: E402  (the one name a plugin needs)
 
 __all__ = [
-    "EVALUATOR_VERSION", "__version__", "hookimpl",
-    "evaluate", "validate", "compare", "standards", "embedders", "run", "submit", "read",
-    "Result", "RepbenchError", "UsageError", "MissingExtra", "RepbenchWarning",
-    "Embedding", "EmbedRequest", "EpochReport", "Embedder", "Option",
+    "EVALUATOR_VERSION",
+    "__version__",
+    "hookimpl",
+    "evaluate",
+    "validate",
+    "compare",
+    "standards",
+    "embedders",
+    "run",
+    "submit",
+    "read",
+    "Result",
+    "RepbenchError",
+    "UsageError",
+    "MissingExtra",
+    "RepbenchWarning",
+    "Embedding",
+    "EmbedRequest",
+    "EpochReport",
+    "Embedder",
+    "Option",
 ]
 
 #: name -> (module, attribute) of the lazily loaded public names
 _LAZY = {
-    "evaluate": ("repbench.api", "evaluate"), "validate": ("repbench.api", "validate"),
-    "compare": ("repbench.api", "compare"), "read": ("repbench.api", "read"),
-    "Result": ("repbench.api", "Result"), "RepbenchWarning": ("repbench.api", "RepbenchWarning"),
+    "evaluate": ("repbench.api", "evaluate"),
+    "validate": ("repbench.api", "validate"),
+    "compare": ("repbench.api", "compare"),
+    "read": ("repbench.api", "read"),
+    "Result": ("repbench.api", "Result"),
+    "RepbenchWarning": ("repbench.api", "RepbenchWarning"),
     "submit": ("repbench.submit", "submit"),
-    "RepbenchError": ("repbench.errors", "RepbenchError"), "UsageError": ("repbench.errors", "UsageError"),
+    "RepbenchError": ("repbench.errors", "RepbenchError"),
+    "UsageError": ("repbench.errors", "UsageError"),
     "MissingExtra": ("repbench.errors", "MissingExtra"),
-    "Embedding": ("repbench.embedders", "Embedding"), "EmbedRequest": ("repbench.embedders", "EmbedRequest"),
-    "EpochReport": ("repbench.embedders", "EpochReport"), "Embedder": ("repbench.embedders", "Embedder"),
+    "Embedding": ("repbench.embedders", "Embedding"),
+    "EmbedRequest": ("repbench.embedders", "EmbedRequest"),
+    "EpochReport": ("repbench.embedders", "EpochReport"),
+    "Embedder": ("repbench.embedders", "Embedder"),
     "Option": ("repbench.embedders", "Option"),
 }
 #: submodules that are also the API functions of the same name: ``repbench.standards()`` calls

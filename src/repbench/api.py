@@ -9,6 +9,7 @@ file and read back by :func:`repbench.table.read_table`), so the numbers are the
 
 The CLI commands are thin layers over these functions.
 """
+
 from __future__ import annotations
 
 import copy
@@ -84,9 +85,12 @@ def _frame_to_arrow(frame: "pd.DataFrame"):
     if "protein" not in frame.columns:
         index_name = frame.index.name
         if index_name not in (None, "protein") or (index_name is None and frame.index.dtype.kind not in "OSU"):
-            raise RepbenchError("missing-protein-column", f"no column 'protein' and the index ({index_name!r}, "
-                                f"{frame.index.dtype}) holds no protein names; name the id column or the index "
-                                "'protein'")
+            raise RepbenchError(
+                "missing-protein-column",
+                f"no column 'protein' and the index ({index_name!r}, "
+                f"{frame.index.dtype}) holds no protein names; name the id column or the index "
+                "'protein'",
+            )
         frame = frame.rename_axis("protein").reset_index()
     frame = frame.rename(columns=str)
     if "embedding" in frame.columns and frame["embedding"].dtype == object:
@@ -103,20 +107,29 @@ def _array_to_arrow(vectors: np.ndarray, ids: Sequence[str]):
 
     vectors = np.asarray(vectors)
     if vectors.ndim != 2:
-        raise RepbenchError("bad-shape", f"vectors must be a 2-d array (proteins x dimensions), got shape "
-                            f"{vectors.shape}")
+        raise RepbenchError(
+            "bad-shape", f"vectors must be a 2-d array (proteins x dimensions), got shape {vectors.shape}"
+        )
     if len(ids) != vectors.shape[0]:
         raise RepbenchError("bad-shape", f"{len(ids)} ids for {vectors.shape[0]} rows of vectors")
     if not np.issubdtype(vectors.dtype, np.number) or np.issubdtype(vectors.dtype, np.complexfloating):
         raise RepbenchError("non-numeric", f"vectors hold {vectors.dtype}, not real numbers")
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float64).ravel(), type=pa.float64())
     embedding = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
-    return pa.table({"protein": pa.array([None if i is None else str(i) for i in ids], type=pa.string()),
-                     "embedding": embedding})
+    return pa.table(
+        {"protein": pa.array([None if i is None else str(i) for i in ids], type=pa.string()), "embedding": embedding}
+    )
 
 
-def read(table: Any, standards: "str | Standards | None" = None, *, ids: Sequence[str] | None = None,
-         duplicates: str = "error", limits: "Limits | None" = None, warn: Warn | None = None) -> "ProteinTable":
+def read(
+    table: Any,
+    standards: "str | Standards | None" = None,
+    *,
+    ids: Sequence[str] | None = None,
+    duplicates: str = "error",
+    limits: "Limits | None" = None,
+    warn: Warn | None = None,
+) -> "ProteinTable":
     """A validated :class:`repbench.table.ProteinTable` from a path, a DataFrame, or an array with ``ids``;
     each of its warnings goes to ``warn`` (default: a Python ``RepbenchWarning``)."""
     checked = _read(table, standards, ids, duplicates, limits)
@@ -125,8 +138,9 @@ def read(table: Any, standards: "str | Standards | None" = None, *, ids: Sequenc
     return checked
 
 
-def _read(table: Any, standards: "str | Standards | None", ids: Sequence[str] | None, duplicates: str,
-          limits: "Limits | None") -> "ProteinTable":
+def _read(
+    table: Any, standards: "str | Standards | None", ids: Sequence[str] | None, duplicates: str, limits: "Limits | None"
+) -> "ProteinTable":
     from . import table as table_mod
 
     st = _standards(standards, table)
@@ -142,12 +156,17 @@ def _read(table: Any, standards: "str | Standards | None", ids: Sequence[str] | 
         arrow, label = _array_to_arrow(table, ids), "<array>"
     elif type(table).__name__ == "DataFrame":
         if ids is not None:
-            raise RepbenchError("bad-input", "ids= goes with an array of vectors; a DataFrame names its proteins "
-                                "in its index or a 'protein' column")
+            raise RepbenchError(
+                "bad-input",
+                "ids= goes with an array of vectors; a DataFrame names its proteins in its index or a 'protein' column",
+            )
         arrow, label = _frame_to_arrow(table), "<DataFrame>"
     else:
-        raise RepbenchError("bad-input", f"cannot evaluate a {type(table).__name__}: give a DataFrame, a numpy "
-                            "array with ids=, or the path of a Parquet table")
+        raise RepbenchError(
+            "bad-input",
+            f"cannot evaluate a {type(table).__name__}: give a DataFrame, a numpy "
+            "array with ids=, or the path of a Parquet table",
+        )
     import pyarrow.parquet as pq
 
     with tempfile.TemporaryDirectory(prefix="repbench-") as folder:
@@ -164,8 +183,22 @@ def _read(table: Any, standards: "str | Standards | None", ids: Sequence[str] | 
 # ---- evaluating ------------------------------------------------------------------------------------------
 
 #: the columns of Result.to_frame(), in order (one row per tier)
-FRAME_COLUMNS = ("ami", "ami_sd", "map", "map_ci_low", "map_ci_high", "f05", "ap", "prevalence", "proteins",
-                 "groups", "pairs", "positive_pairs", "map_queries", "skipped")
+FRAME_COLUMNS = (
+    "ami",
+    "ami_sd",
+    "map",
+    "map_ci_low",
+    "map_ci_high",
+    "f05",
+    "ap",
+    "prevalence",
+    "proteins",
+    "groups",
+    "pairs",
+    "positive_pairs",
+    "map_queries",
+    "skipped",
+)
 
 
 @dataclass
@@ -209,23 +242,35 @@ class Result:
 
     def __repr__(self) -> str:
         inp = self.record["input"]
-        scores = ", ".join(f"{t} mAP {s['map']:.3f}" if s.get("map") is not None else f"{t} skipped"
-                           for t, s in self.record["tiers"].items())
+        scores = ", ".join(
+            f"{t} mAP {s['map']:.3f}" if s.get("map") is not None else f"{t} skipped"
+            for t, s in self.record["tiers"].items()
+        )
         return f"Result({inp['proteins']} proteins x {inp['dimension']} dims: {scores})"
 
     def _repr_html_(self) -> str:
         inp = self.record["input"]
-        caption = (f"{inp['proteins']} proteins x {inp['dimension']} dims, coverage {self.record['coverage']:.1%}, "
-                   f"dataset {self.record['dataset']}, evaluator {self.record['evaluator']['version']}, "
-                   f"standards {self.record['standards']['version']}")
+        caption = (
+            f"{inp['proteins']} proteins x {inp['dimension']} dims, coverage {self.record['coverage']:.1%}, "
+            f"dataset {self.record['dataset']}, evaluator {self.record['evaluator']['version']}, "
+            f"standards {self.record['standards']['version']}"
+        )
         notes = "".join(f"<p>warning: {html.escape(w)}</p>" for w in self.warnings)
         table = self.to_frame().to_html(float_format=lambda x: f"{x:.4f}", na_rep="-", escape=True)
         return f"<div><p>{html.escape(caption)}</p>{notes}{table}</div>"
 
 
-def evaluate(table: Any, standards: "str | Standards | None" = None, *, ids: Sequence[str] | None = None,
-             tiers: Iterable[str] | None = None, duplicates: str = "error", limits: "Limits | None" = None,
-             progress: Progress | None = None, warn: Warn | None = None) -> Result:
+def evaluate(
+    table: Any,
+    standards: "str | Standards | None" = None,
+    *,
+    ids: Sequence[str] | None = None,
+    tiers: Iterable[str] | None = None,
+    duplicates: str = "error",
+    limits: "Limits | None" = None,
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+) -> Result:
     """Score a protein table on the frozen tiers; what ``repbench evaluate`` does.
 
     table: a DataFrame, an array (n, d) with ``ids`` (n,), or a path. standards: a version (default
@@ -244,19 +289,34 @@ def evaluate(table: Any, standards: "str | Standards | None" = None, *, ids: Seq
     return Result(record, notes)
 
 
-def validate(table: Any, standards: "str | Standards | None" = None, *, ids: Sequence[str] | None = None,
-             duplicates: str = "error", limits: "Limits | None" = None, warn: Warn | None = None) -> dict:
+def validate(
+    table: Any,
+    standards: "str | Standards | None" = None,
+    *,
+    ids: Sequence[str] | None = None,
+    duplicates: str = "error",
+    limits: "Limits | None" = None,
+    warn: Warn | None = None,
+) -> dict:
     """The checks of :func:`evaluate` without scoring: the report ``repbench validate --json`` prints."""
     from .results import ID_PREVIEW
 
     st = _standards(standards, table)
     checked = read(table, st, ids=ids, duplicates=duplicates, limits=limits, warn=warn)
     return {
-        "ok": True, "path": str(checked.path), "standards": st.version, "rows": checked.rows,
+        "ok": True,
+        "path": str(checked.path),
+        "standards": st.version,
+        "rows": checked.rows,
         "proteins": len(checked.proteins),
-        "dimension": checked.dimension, "n_unknown": len(checked.unknown), "n_ambiguous": len(checked.ambiguous),
-        "unknown_ids": checked.unknown[:ID_PREVIEW], "ambiguous_ids": checked.ambiguous[:ID_PREVIEW],
-        "merged": checked.merged, "metadata": checked.metadata, "warnings": checked.warnings,
+        "dimension": checked.dimension,
+        "n_unknown": len(checked.unknown),
+        "n_ambiguous": len(checked.ambiguous),
+        "unknown_ids": checked.unknown[:ID_PREVIEW],
+        "ambiguous_ids": checked.ambiguous[:ID_PREVIEW],
+        "merged": checked.merged,
+        "metadata": checked.metadata,
+        "warnings": checked.warnings,
     }
 
 
@@ -281,9 +341,16 @@ class Comparison:
                 if not isinstance(test, dict):
                     continue
                 ci = test.get("ci") or [None, None]
-                rows[(tier, metric)] = {"a": test.get("a"), "b": test.get("b"), "difference": test.get("difference"),
-                                        "ci_low": ci[0], "ci_high": ci[1], "p": test.get("p"),
-                                        "p_adjusted": test.get("p_adjusted"), "verdict": test.get("verdict")}
+                rows[(tier, metric)] = {
+                    "a": test.get("a"),
+                    "b": test.get("b"),
+                    "difference": test.get("difference"),
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                    "p": test.get("p"),
+                    "p_adjusted": test.get("p_adjusted"),
+                    "verdict": test.get("verdict"),
+                }
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=["tier", "metric"])
         return frame
@@ -292,9 +359,19 @@ class Comparison:
         return self.to_frame().to_html(float_format=lambda x: f"{x:.4f}", na_rep="-", escape=True)
 
 
-def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers: Iterable[str] | None = None,
-            resamples: int = 1000, ami_resamples: int | None = None, seed: int = 0, duplicates: str = "error",
-            progress: Progress | None = None, warn: Warn | None = None) -> Comparison:
+def compare(
+    a: Any,
+    b: Any,
+    standards: "str | Standards | None" = None,
+    *,
+    tiers: Iterable[str] | None = None,
+    resamples: int = 1000,
+    ami_resamples: int | None = None,
+    seed: int = 0,
+    duplicates: str = "error",
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+) -> Comparison:
     """``repbench compare``: A vs B on the proteins both cover, per tier: A - B of ``map``, ``ami`` and
     ``f05`` with a 95% interval and two-sided p from the paired bootstrap of :mod:`repbench.verdicts`
     (Holm-adjusted over all the tests), a verdict each, and the groups that differ most.
@@ -305,19 +382,45 @@ def compare(a: Any, b: Any, standards: "str | Standards | None" = None, *, tiers
     st = _standards(standards, a)
     chosen = evaluator.check_tiers(tiers, st)
     table_a, table_b = (read(t, st, duplicates=duplicates, warn=warn) for t in (a, b))
-    record = verdicts.compare_tables(table_a, table_b, st, tiers=chosen, resamples=resamples,
-                                     ami_resamples=min(resamples, AMI_RESAMPLES) if ami_resamples is None
-                                     else ami_resamples, seed=seed, progress=progress)
+    record = verdicts.compare_tables(
+        table_a,
+        table_b,
+        st,
+        tiers=chosen,
+        resamples=resamples,
+        ami_resamples=min(resamples, AMI_RESAMPLES) if ami_resamples is None else ami_resamples,
+        seed=seed,
+        progress=progress,
+    )
     return Comparison(record)
 
 
-def run(embedder: str, data: str = "demo", *, out: str | Path | None = None, protocol: str = "quick",
-        device: str = "auto", seed: int = 0, options: dict[str, Any] | None = None,
-        labels: str | Path | None = None, progress: Progress | None = None, warn: Warn | None = None) -> "RunResult":
+def run(
+    embedder: str,
+    data: str = "demo",
+    *,
+    out: str | Path | None = None,
+    protocol: str = "quick",
+    device: str = "auto",
+    seed: int = 0,
+    options: dict[str, Any] | None = None,
+    labels: str | Path | None = None,
+    progress: Progress | None = None,
+    warn: Warn | None = None,
+) -> "RunResult":
     """``repbench run``: the embedder on the cells, the protein table and its evaluation in a run folder.
     ``RunResult.scores`` is the :class:`Result`."""
     from .run import run_embedder
 
-    return run_embedder(embedder, data=data, out=None if out is None else Path(out), protocol=protocol,
-                        device=device, seed=seed, options=options, labels=labels, progress=progress,
-                        warn=warn or _python_warning)
+    return run_embedder(
+        embedder,
+        data=data,
+        out=None if out is None else Path(out),
+        protocol=protocol,
+        device=device,
+        seed=seed,
+        options=options,
+        labels=labels,
+        progress=progress,
+        warn=warn or _python_warning,
+    )

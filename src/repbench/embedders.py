@@ -11,6 +11,7 @@ Options: an embedder declares what ``--option KEY=VALUE`` it takes as a tuple of
 options) and hands the embedder typed values in ``EmbedRequest.options``. ``repbench plugins --options
 NAME`` prints the declaration.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -68,8 +69,12 @@ class Option:
         elif value is not None and self.positive and not value > 0:
             value = None
         if value is None:
-            raise UsageError("bad-option", f"--option {self.name}={raw}: expected {self.kind} ({self.help})"
-                             if self.help else f"--option {self.name}={raw}: expected {self.kind}")
+            raise UsageError(
+                "bad-option",
+                f"--option {self.name}={raw}: expected {self.kind} ({self.help})"
+                if self.help
+                else f"--option {self.name}={raw}: expected {self.kind}",
+            )
         return value
 
     def _convert(self, raw: Any) -> Any:
@@ -96,15 +101,23 @@ class Option:
 
     def describe(self) -> dict:
         """JSON-ready: name, type, default, help (what ``repbench plugins --options`` shows)."""
-        default = self.default if self.default is None or isinstance(self.default, (bool, int, float, str)) \
+        default = (
+            self.default
+            if self.default is None or isinstance(self.default, (bool, int, float, str))
             else str(self.default)
+        )
         return {"name": self.name, "type": self.kind, "default": default, "help": self.help}
 
 
 #: the options every embedder on :mod:`repbench.torch` takes (its runtime: docs/deeploc.md)
 TORCH_RUNTIME_OPTIONS = (
-    Option("precision", str, None, "fp32 or bf16 autocast (default: bf16 where the device computes it natively)",
-           choices=("fp32", "bf16")),
+    Option(
+        "precision",
+        str,
+        None,
+        "fp32 or bf16 autocast (default: bf16 where the device computes it natively)",
+        choices=("fp32", "bf16"),
+    ),
     Option("channels_last", bool, True, "NHWC memory layout for convolutions"),
 )
 
@@ -140,8 +153,10 @@ def parse_options(name: str, declared: tuple[Option, ...], given: Mapping[str, A
     by_name = {o.name: o for o in declared}
     unknown = [key for key in given if key not in by_name]
     if unknown:
-        raise UsageError("unknown-option", f"embedder {name!r} has no option {', '.join(map(repr, unknown))}; "
-                         f"{_listing(tuple(declared))}")
+        raise UsageError(
+            "unknown-option",
+            f"embedder {name!r} has no option {', '.join(map(repr, unknown))}; {_listing(tuple(declared))}",
+        )
     return {key: by_name[key].parse(value) for key, value in given.items()}
 
 

@@ -5,6 +5,7 @@ docs/table-format.md; scripts may match on it), a one-line message that says wha
 first few offending rows. The CLI prints it on one line and exits with ``exit_code`` (1 for bad input,
 2 for a usage error); ``--debug`` shows the traceback.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -52,8 +53,10 @@ class MissingExtra(RepbenchError):
 
     def __init__(self, module: str, extra: str, what: str):
         self.module, self.extra, self.what = module, extra, what
-        super().__init__("missing-extra", f"{what} needs the {extra!r} extra ({module} is not installed): "
-                         f"pip install 'repbench[{extra}]'")
+        super().__init__(
+            "missing-extra",
+            f"{what} needs the {extra!r} extra ({module} is not installed): pip install 'repbench[{extra}]'",
+        )
 
     @classmethod
     def for_module(cls, name: str | None) -> "MissingExtra | None":

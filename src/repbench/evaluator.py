@@ -6,6 +6,7 @@ interval; and the best AMI between non-overlapping groups and cuts of an average
 over 10 seeded draws of the groups. Everything is computed in blocks of query rows, so memory grows with
 the number of pairs (8 bytes each), never with a dense float matrix of pairs per metric.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,17 +16,16 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial.distance import squareform
 
-from . import EVALUATOR_VERSION
-from . import results
+from . import EVALUATOR_VERSION, results
 from .errors import UsageError
 from .metrics.ami import best_cut_ami, mean_and_sd
 from .metrics.average_precision import average_precision, positive_thresholds, precision_recall, thin_curve
 from .metrics.correlation import CORRELATION_UNIT, unit_vectors_fixed
 from .metrics.f_beta import best_f_beta
 from .metrics.group_ap import group_map, query_group_ap
-from .metrics.query_significance import fraction_retrieved, positives_per_query, query_p_values
 from .metrics.multiple_testing import benjamini_hochberg
 from .metrics.query_ap import MAX_BLOCK_ROWS, bootstrap_interval, query_average_precision
+from .metrics.query_significance import fraction_retrieved, positives_per_query, query_p_values
 from .standards import Standards, Tier
 from .table import ProteinTable
 
@@ -135,8 +135,9 @@ def _pairwise_scores(dots: DotProducts, membership: np.ndarray) -> tuple[np.ndar
     return all_pairs, positives, query_ap
 
 
-def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int],
-               seeds: Iterable[int] = range(AMI_DRAWS)) -> list[float]:
+def _ami_draws(
+    tier: Tier, dots: DotProducts, row: dict[str, int], seeds: Iterable[int] = range(AMI_DRAWS)
+) -> list[float]:
     """AMI_r for r in seeds (the evaluator: 0..9): seeded non-overlapping group sets, clustered by average linkage."""
     ids = list(tier.groups)  # sorted at load
     values = []
@@ -159,8 +160,9 @@ def _ami_draws(tier: Tier, dots: DotProducts, row: dict[str, int],
     return values
 
 
-def _groups_and_retrieval(tier: Tier, in_tier: list[str], membership: np.ndarray, dots: DotProducts,
-                          query_ap: np.ndarray) -> dict:
+def _groups_and_retrieval(
+    tier: Tier, in_tier: list[str], membership: np.ndarray, dots: DotProducts, query_ap: np.ndarray
+) -> dict:
     """Evaluator 1.1.0 fields: each group's own mAP with its size; the fraction of queries retrieved (q < 0.05)."""
     present = set(in_tier)
     ids = [g for g, members in tier.groups.items() if any(m in present for m in members)]  # membership's columns
@@ -181,8 +183,18 @@ def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: b
     in_tier = sorted(p for p in row_of if p in tier.members)
     n = len(in_tier)
     result: dict = {"proteins": n, "groups": 0, "pairs": n * (n - 1) // 2, "positive_pairs": 0}
-    empty = {"prevalence": None, "ap": None, "f05": None, "map": None, "map_ci": None, "map_queries": 0, "ami": None, "ami_sd": None,
-             "fraction_retrieved": None, "group_map": {}}
+    empty = {
+        "prevalence": None,
+        "ap": None,
+        "f05": None,
+        "map": None,
+        "map_ci": None,
+        "map_queries": 0,
+        "ami": None,
+        "ami_sd": None,
+        "fraction_retrieved": None,
+        "group_map": {},
+    }
     if n < 2:
         return {**result, **empty, "skipped": "fewer than 2 submitted proteins are in this tier"}
     idx = np.array([row_of[p] for p in in_tier], dtype=np.int64)
@@ -265,8 +277,8 @@ def evaluate_table(table: ProteinTable, standards: Standards, tiers=None, progre
             "rows": table.rows,
             "proteins": len(table.proteins),
             "dimension": table.dimension,
-            "unknown_ids": table.unknown[:results.ID_PREVIEW],
-            "ambiguous_ids": table.ambiguous[:results.ID_PREVIEW],
+            "unknown_ids": table.unknown[: results.ID_PREVIEW],
+            "ambiguous_ids": table.ambiguous[: results.ID_PREVIEW],
             "n_unknown": len(table.unknown),
             "n_ambiguous": len(table.ambiguous),
             "metadata": table.metadata,

@@ -6,6 +6,7 @@ flushed and fsynced, then renamed over the target; on any error the temp file is
 ``results.write_json_atomic`` is the JSON form. Folders that appear whole (shards, the site) are built
 as ``NAME.tmp`` and renamed by their own code.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,9 @@ def current_umask() -> int:
     return mask
 
 
-def write_atomic(path: str | Path, data: bytes | str | None = None, *,
-                 write: Callable[[Path], None] | None = None) -> Path:
+def write_atomic(
+    path: str | Path, data: bytes | str | None = None, *, write: Callable[[Path], None] | None = None
+) -> Path:
     """Write ``data``, or call ``write(temp_path)`` (which writes the file there, e.g. ``pq.write_table``),
     then fsync and rename onto ``path``. Exactly one of ``data`` and ``write``."""
     if (data is None) == (write is None):

@@ -10,6 +10,7 @@ A plugin module implements::
 
 where ``MyEmbedder`` satisfies :class:`repbench.embedders.Embedder`.
 """
+
 import pluggy
 
 hookspec = pluggy.HookspecMarker("repbench")

@@ -9,6 +9,7 @@ Matching is case-insensitive and URL-decoded names (``ADE5%2C7``) are decoded fi
 by precedence: the first kind (level) at which the name is found decides. If that level points at two or
 more proteins, the name is ambiguous and resolves to nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,13 @@ class IdMap:
     human-v1's ``ENSG00000141510.17`` -> ``ENSG00000141510`` (Ensembl version) and ``P04637-2`` -> ``P04637``
     (UniProt isoform); the first rewrite that matches the whole name and is known is used."""
 
-    def __init__(self, table: pd.DataFrame, precedence: tuple[str, ...] = _PRECEDENCE, column: str = "orf",
-                 fallbacks: tuple[tuple[str, str], ...] = ()):
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        precedence: tuple[str, ...] = _PRECEDENCE,
+        column: str = "orf",
+        fallbacks: tuple[tuple[str, str], ...] = (),
+    ):
         self._fallbacks = [(re.compile(pattern), replacement) for pattern, replacement in fallbacks]
         lookup: dict[str, str | None] = {}
         for kind in reversed(precedence):  # higher precedence written last, overriding

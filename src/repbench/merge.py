@@ -14,6 +14,7 @@ The chosen job's table, trajectory and configuration are copied into ``out`` (th
 write ``result.json``. Jobs beyond what the rule looks at (e.g. other seeds at rates that lost) are
 read and checked but do not change the choice.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,12 @@ def read_job(folder: Path) -> GridJob:
     metadata = json.loads(pq.read_schema(folder / "embeddings.parquet").metadata[b"repbench"])
     params = metadata.get("params") or {}
     if params.get("best_val_loss") is None or "lr" not in params or "seed" not in params:
-        raise RepbenchError("run-not-mergeable", "the table's params have no lr, seed and best_val_loss "
-                            "(only runs that early-stop on a validation loss can be merged)", path=folder)
+        raise RepbenchError(
+            "run-not-mergeable",
+            "the table's params have no lr, seed and best_val_loss "
+            "(only runs that early-stop on a validation loss can be merged)",
+            path=folder,
+        )
     return GridJob(folder, config, params)
 
 
@@ -69,8 +74,10 @@ def choose(jobs: list[GridJob]) -> tuple[GridJob, dict[str, float], dict[str, fl
     by_cell = {}
     for job in jobs:
         if (job.lr, job.seed) in by_cell:
-            raise UsageError("grid-duplicate", f"two runs for lr={job.lr:g} seed={job.seed}: "
-                             f"{by_cell[job.lr, job.seed].folder} and {job.folder}")
+            raise UsageError(
+                "grid-duplicate",
+                f"two runs for lr={job.lr:g} seed={job.seed}: {by_cell[job.lr, job.seed].folder} and {job.folder}",
+            )
         by_cell[job.lr, job.seed] = job
     base_seed = min(job.seed for job in jobs)
     rates = sorted({job.lr for job in jobs if job.seed == base_seed}, reverse=True)  # large to small, as the loop
@@ -79,8 +86,11 @@ def choose(jobs: list[GridJob]) -> tuple[GridJob, dict[str, float], dict[str, fl
     seeds = sorted(job.seed for job in jobs if job.lr == chosen_lr)
     seed_losses = {seed: by_cell[chosen_lr, seed].val_loss for seed in seeds}
     chosen_seed = min(seeds, key=lambda seed: seed_losses[seed])
-    return (by_cell[chosen_lr, chosen_seed], {f"{lr:g}": loss for lr, loss in lr_losses.items()},
-            {str(seed): loss for seed, loss in seed_losses.items()})
+    return (
+        by_cell[chosen_lr, chosen_seed],
+        {f"{lr:g}": loss for lr, loss in lr_losses.items()},
+        {str(seed): loss for seed, loss in seed_losses.items()},
+    )
 
 
 def merge_runs(folders: list[Path], out: Path, progress=None) -> dict:
@@ -93,8 +103,10 @@ def merge_runs(folders: list[Path], out: Path, progress=None) -> dict:
     for key in SAME_KEYS:
         values = {json.dumps(job.config.get(key)) for job in jobs}
         if len(values) > 1:
-            raise UsageError("grid-mismatch", f"the runs differ in {key!r} ({', '.join(sorted(values))}); "
-                             "merge only jobs of one grid")
+            raise UsageError(
+                "grid-mismatch",
+                f"the runs differ in {key!r} ({', '.join(sorted(values))}); merge only jobs of one grid",
+            )
     chosen, lr_losses, seed_losses = choose(jobs)
 
     import pyarrow.parquet as pq
@@ -102,18 +114,29 @@ def merge_runs(folders: list[Path], out: Path, progress=None) -> dict:
     parquet = pq.read_table(chosen.folder / "embeddings.parquet")
     metadata = json.loads(parquet.schema.metadata[b"repbench"])
     metadata["seed"] = chosen.seed
-    metadata["params"] = {**metadata["params"], "lr_search_val_loss": lr_losses, "seed_val_loss": seed_losses,
-                          "merged_from": [str(job.folder) for job in jobs]}
+    metadata["params"] = {
+        **metadata["params"],
+        "lr_search_val_loss": lr_losses,
+        "seed_val_loss": seed_losses,
+        "merged_from": [str(job.folder) for job in jobs],
+    }
     proteins = parquet.column("protein").to_pylist()
     vectors = np.stack([np.asarray(v, np.float32) for v in parquet.column("embedding").to_pylist()])
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").unlink(missing_ok=True)  # never leave an older merge's result beside the new table
-    trajectory = json.loads((chosen.folder / "trajectory.json").read_text()) \
-        if (chosen.folder / "trajectory.json").is_file() else []
-    config = {**chosen.config, "seed": chosen.seed, "merged_from": [str(job.folder) for job in jobs],
-              "chosen": str(chosen.folder)}
+    trajectory = (
+        json.loads((chosen.folder / "trajectory.json").read_text())
+        if (chosen.folder / "trajectory.json").is_file()
+        else []
+    )
+    config = {
+        **chosen.config,
+        "seed": chosen.seed,
+        "merged_from": [str(job.folder) for job in jobs],
+        "chosen": str(chosen.folder),
+    }
     results.write_json_atomic(out / "run.json", config)
     results.write_json_atomic(out / "trajectory.json", trajectory)
     table_path = table.write_table(out / "embeddings.parquet", proteins, vectors, metadata)

@@ -8,6 +8,7 @@ with one name: the first wins, the second is a warning. ``strict=True`` (``--str
 warning into an error. ``REPBENCH_LOAD_PLUGINS="a,b"`` loads only the entry points (or distributions)
 named; ``""`` loads none.
 """
+
 from __future__ import annotations
 
 import os
@@ -103,13 +104,15 @@ def _load_one(entry_point: metadata.EntryPoint) -> None:
     for embedder in registered:
         name = getattr(embedder, "name", None)
         if not isinstance(embedder, Embedder) or not isinstance(name, str) or not name.strip():
-            warn(f"registered {embedder!r}, which is not an Embedder (name, description, version, requires_cells, "
-                 "embed)")
+            warn(
+                f"registered {embedder!r}, which is not an Embedder (name, description, version, requires_cells, embed)"
+            )
         elif name in _state["embedders"]:
             warn(f"embedder {name!r} is also provided by {_state['embedders'][name].package}, which wins")
         else:
-            info = EmbedderInfo(name, str(embedder.description), str(embedder.version), package, package_version,
-                                embedder)
+            info = EmbedderInfo(
+                name, str(embedder.description), str(embedder.version), package, package_version, embedder
+            )
             _state["embedders"][name] = info
 
 

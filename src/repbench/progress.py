@@ -10,6 +10,7 @@ pictures) reports through a plain callable::
 callable, never a rich object; the CLI turns it into a progress bar on a terminal and into plain lines on
 stderr otherwise (:mod:`repbench.cli.common`).
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional

@@ -4,6 +4,7 @@ The schema ``repbench.result/1`` is documented in docs/results.md; :class:`Recor
 (``Record.from_dict`` checks a record, ``Record.check`` lists every problem, ``validate_record`` is the same
 as a list). The site build, ``submit`` and the tests use it to refuse a record that does not match.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,13 +58,20 @@ def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX].strip("-")
     if not slug:
-        raise RepbenchError("bad-name", f"the name {name!r} has no letters or digits to make a file name from; "
-                            "choose another")
+        raise RepbenchError(
+            "bad-name", f"the name {name!r} has no letters or digits to make a file name from; choose another"
+        )
     return slug
 
 
-def make_submission(result: dict, name: str, description: str = "", reference: bool = False,
-                    embedding_file: str | None = None, labels: list[str] | None = None) -> dict:
+def make_submission(
+    result: dict,
+    name: str,
+    description: str = "",
+    reference: bool = False,
+    embedding_file: str | None = None,
+    labels: list[str] | None = None,
+) -> dict:
     """The submission record of ``result``. ``labels``: what the model was trained with ([] for none; None:
     the table's metadata ``labels`` if it has them, else not declared)."""
     if not name.strip():
@@ -157,9 +165,12 @@ class TierScores(_Block):
                 problems.append(f"{where}.ami_sd: not a number")
         curve = data.get("pr_curve")
         if curve is not None and not (
-                isinstance(curve, dict) and isinstance(curve.get("recall"), list)
-                and isinstance(curve.get("precision"), list) and len(curve["recall"]) == len(curve["precision"])
-                and all(_number(v) for v in curve["recall"] + curve["precision"])):
+            isinstance(curve, dict)
+            and isinstance(curve.get("recall"), list)
+            and isinstance(curve.get("precision"), list)
+            and len(curve["recall"]) == len(curve["precision"])
+            and all(_number(v) for v in curve["recall"] + curve["precision"])
+        ):
             problems.append(f"{where}.pr_curve: not two equally long lists of numbers")
         known.setdefault("proteins", 0)
         return cls(**known, extra=extra)
@@ -264,8 +275,7 @@ class Record(_Block):
         problems: list[str] = []
         if data.get("schema") != SCHEMA:
             problems.append(f"schema is {data.get('schema')!r}, expected {SCHEMA!r}")
-        for key, kind in (("evaluator", dict), ("standards", dict), ("input", dict), ("tiers", dict),
-                          ("created", str)):
+        for key, kind in (("evaluator", dict), ("standards", dict), ("input", dict), ("tiers", dict), ("created", str)):
             if not isinstance(data.get(key), kind):
                 problems.append(f"{key}: missing or not a {kind.__name__}")
         if problems:
@@ -292,9 +302,13 @@ class Record(_Block):
             problems.append("no submission block: this is a result, not a submission (use repbench submit)")
         parsed_sub = None if sub is None else Submission.from_dict(sub, problems)
         trajectory = data.get("trajectory")
-        if trajectory is not None and not (isinstance(trajectory, list) and all(
+        if trajectory is not None and not (
+            isinstance(trajectory, list)
+            and all(
                 isinstance(e, dict) and isinstance(e.get("epoch"), int) and isinstance(e.get("tiers", {}), dict)
-                for e in trajectory)):
+                for e in trajectory
+            )
+        ):
             problems.append("trajectory: not a list of {epoch, tiers} objects")
         if problems:
             return None, problems

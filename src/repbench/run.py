@@ -11,6 +11,7 @@ The run folder (default ``runs/<embedder>-<data>-<protocol>-seed<seed>``) holds
 
 Embedders keep their own checkpoints in the same folder, which is what makes a rerun resume.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,10 +80,18 @@ def find_embedder(name: str) -> plugins.EmbedderInfo:
     return known[name]
 
 
-def run_embedder(name: str, data: str = "demo", out: Path | None = None, protocol: str = "quick",
-                 device: str = "auto", seed: int = 0, options: dict[str, str] | None = None,
-                 labels: str | Path | None = None, progress: Progress | None = None,
-                 warn: Callable[[str], None] | None = None) -> RunResult:
+def run_embedder(
+    name: str,
+    data: str = "demo",
+    out: Path | None = None,
+    protocol: str = "quick",
+    device: str = "auto",
+    seed: int = 0,
+    options: dict[str, str] | None = None,
+    labels: str | Path | None = None,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> RunResult:
     """Run embedder ``name`` on ``data`` and write run.json, trajectory.json, embeddings.parquet and result.json.
 
     Checked before any work: the embedder, protocol, device and ``options`` (against the embedder's declared
@@ -96,10 +105,18 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         raise UsageError("bad-device", f"unknown device {device!r}; expected one of {', '.join(DEVICES)}")
     out = Path(out) if out is not None else default_out_dir(name, data, protocol, seed)
     config = {
-        "embedder": name, "embedder_version": info.version, "package": info.package,
-        "package_version": info.package_version, "data": data, "labels": None if labels is None else str(labels),
-        "protocol": protocol, "device": device, "seed": seed, "options": dict(options or {}),
-        "repbench": __version__, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "embedder": name,
+        "embedder_version": info.version,
+        "package": info.package,
+        "package_version": info.package_version,
+        "data": data,
+        "labels": None if labels is None else str(labels),
+        "protocol": protocol,
+        "device": device,
+        "seed": seed,
+        "options": dict(options or {}),
+        "repbench": __version__,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     from . import evaluator, results, standards as standards_mod, table  # the heavy half, loaded when used
 
@@ -112,8 +129,19 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
         check_evaluable(cells, standards)
 
     if not is_main_process():  # another torchrun process: trains its share, writes and prints nothing
-        _embed(info, EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed,
-                                  options=typed_options, on_epoch=None, progress=None))
+        _embed(
+            info,
+            EmbedRequest(
+                cells=cells,
+                out_dir=out,
+                protocol=protocol,
+                device=device,
+                seed=seed,
+                options=typed_options,
+                on_epoch=None,
+                progress=None,
+            ),
+        )
         return RunResult(out, info, out / "embeddings.parquet", {})
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("result.json", "embeddings.parquet"):  # never pair this run.json with an earlier run's output
@@ -125,25 +153,42 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
     def on_epoch(report: EpochReport) -> None:
         orfs, vectors = _by_orf(report.embedding, standards)
         step = Counter(progress, f"scoring epoch {report.epoch}", len(standards.tiers))
-        scores = evaluator.evaluate_embedding(orfs, vectors, standards, with_curve=False,
-                                              progress=lambda tier: step()) if orfs else {}
+        scores = (
+            evaluator.evaluate_embedding(orfs, vectors, standards, with_curve=False, progress=lambda tier: step())
+            if orfs
+            else {}
+        )
         entry = {
             "epoch": int(report.epoch),
             "logs": {key: float(value) for key, value in report.logs.items()},
             "tiers": {tier: {m: s.get(m) for m in TRAJECTORY_METRICS} for tier, s in scores.items()},
         }
-        trajectory[:] = sorted([e for e in trajectory if e["epoch"] != entry["epoch"]] + [entry],
-                               key=lambda e: e["epoch"])
+        trajectory[:] = sorted(
+            [e for e in trajectory if e["epoch"] != entry["epoch"]] + [entry], key=lambda e: e["epoch"]
+        )
         results.write_json_atomic(out / "trajectory.json", trajectory)
 
-    request = EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed,
-                           options=typed_options, on_epoch=on_epoch, progress=progress)
+    request = EmbedRequest(
+        cells=cells,
+        out_dir=out,
+        protocol=protocol,
+        device=device,
+        seed=seed,
+        options=typed_options,
+        on_epoch=on_epoch,
+        progress=progress,
+    )
     embedding = _embed(info, request)
 
     table_path = out / "embeddings.parquet"
     metadata = {
-        "embedder": name, "version": info.version, "dataset": getattr(cells, "dataset", None) or embedding.dataset or "none",
-        "data": data, "protocol": protocol, "seed": seed, "params": embedding.params,
+        "embedder": name,
+        "version": info.version,
+        "dataset": getattr(cells, "dataset", None) or embedding.dataset or "none",
+        "data": data,
+        "protocol": protocol,
+        "seed": seed,
+        "params": embedding.params,
     }
     if getattr(info.embedder, "labels", None) is not None:  # what its training saw: the site's label marks
         metadata["labels"] = list(info.embedder.labels)
@@ -152,8 +197,7 @@ def run_embedder(name: str, data: str = "demo", out: Path | None = None, protoco
     final = table.read_table(table_path, standards)
     for line in final.warnings:  # a collapsed embedding, dropped ids: said, not silently scored
         (warn or (lambda message: None))(f"{table_path}: {line}")
-    result = evaluator.evaluate_table(final, standards,
-                                      progress=lambda tier: step())
+    result = evaluator.evaluate_table(final, standards, progress=lambda tier: step())
     result["trajectory"] = trajectory
     results.write_json_atomic(out / "result.json", result)
     return RunResult(out, info, table_path, result)
@@ -165,8 +209,11 @@ def compute_summary(params: dict) -> str | None:
     the same precision and CPU kind (docs/deeploc.md)."""
     if "precision" not in params:
         return None
-    chosen = {"auto": "chosen automatically", "option": "from --option precision",
-              "checkpoint": "kept from the checkpoints resumed"}.get(params.get("precision_chosen_by"), "")
+    chosen = {
+        "auto": "chosen automatically",
+        "option": "from --option precision",
+        "checkpoint": "kept from the checkpoints resumed",
+    }.get(params.get("precision_chosen_by"), "")
     line = f"precision {params['precision']}" + (f" ({chosen})" if chosen else "")
     line += f" on {params.get('device', '?')}, CPU kind {params.get('cpu', 'unknown')}"
     return line + (f", {params['threads']} threads" if params.get("threads") else "")
@@ -187,16 +234,28 @@ def _embed(info: plugins.EmbedderInfo, request: EmbedRequest) -> Embedding:
     except ModuleNotFoundError as error:  # an optional dependency: name the extra (in every torchrun process)
         missing = MissingExtra.for_module(error.name)
         if missing is None:
-            raise RepbenchError("embedder-failed", f"embedder {info.name!r} (package {info.package}) failed: "
-                                f"{type(error).__name__}: {error} (run with --debug for the traceback)") from error
+            raise RepbenchError(
+                "embedder-failed",
+                f"embedder {info.name!r} (package {info.package}) failed: "
+                f"{type(error).__name__}: {error} (run with --debug for the traceback)",
+            ) from error
         raise missing from None
     except Exception as error:
-        raise RepbenchError("embedder-failed", f"embedder {info.name!r} (package {info.package}) failed: "
-                            f"{type(error).__name__}: {error} (run with --debug for the traceback)") from error
-    if not isinstance(embedding, Embedding) or len(getattr(embedding.vectors, "shape", ())) != 2 \
-            or embedding.vectors.shape[0] != len(embedding.proteins):
-        raise RepbenchError("embedder-bad-output", f"embedder {info.name!r} (package {info.package}) did not return "
-                            "an Embedding with one row of vectors (n_proteins, dim) per protein")
+        raise RepbenchError(
+            "embedder-failed",
+            f"embedder {info.name!r} (package {info.package}) failed: "
+            f"{type(error).__name__}: {error} (run with --debug for the traceback)",
+        ) from error
+    if (
+        not isinstance(embedding, Embedding)
+        or len(getattr(embedding.vectors, "shape", ())) != 2
+        or embedding.vectors.shape[0] != len(embedding.proteins)
+    ):
+        raise RepbenchError(
+            "embedder-bad-output",
+            f"embedder {info.name!r} (package {info.package}) did not return "
+            "an Embedding with one row of vectors (n_proteins, dim) per protein",
+        )
     return embedding
 
 
@@ -209,9 +268,12 @@ def check_evaluable(cells, standards) -> None:
     names = [str(p) for p in index.loc[index["split"] == "test", "protein"].unique()]
     known = {orf for orf in standards.idmap.resolve(names).orfs if orf is not None}
     if len(known) < MIN_PROTEINS:
-        raise RepbenchError("too-few-proteins", f"{getattr(cells, 'name', 'the data')}: {len(known)} protein(s) "
-                            f"with test-split cells map to ORFs the standards know; the table could not be "
-                            f"evaluated (at least {MIN_PROTEINS} needed), so nothing was trained")
+        raise RepbenchError(
+            "too-few-proteins",
+            f"{getattr(cells, 'name', 'the data')}: {len(known)} protein(s) "
+            f"with test-split cells map to ORFs the standards know; the table could not be "
+            f"evaluated (at least {MIN_PROTEINS} needed), so nothing was trained",
+        )
 
 
 def _by_orf(embedding: Embedding, standards) -> tuple[list[str], np.ndarray]:
@@ -223,8 +285,9 @@ def _by_orf(embedding: Embedding, standards) -> tuple[list[str], np.ndarray]:
 
     vectors = np.asarray(embedding.vectors, dtype=np.float64)
     try:
-        checked = check_vectors([str(p) for p in embedding.proteins], vectors, standards,
-                                Limits(min_proteins=2), duplicates="first")
+        checked = check_vectors(
+            [str(p) for p in embedding.proteins], vectors, standards, Limits(min_proteins=2), duplicates="first"
+        )
     except RepbenchError:
         return [], vectors[:0]
     return checked["proteins"], checked["vectors"]

@@ -13,6 +13,7 @@ yeast-v1 defaults below, so yeast-v1 behaves exactly as before.
 Development override: ``load(root=DIR, official=False)`` or ``REPBENCH_STANDARDS_DIR=DIR`` loads another
 directory without the checksum check; everything computed with it is stamped ``unofficial``.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,7 +62,9 @@ def tiers_of(version: str) -> tuple[str, ...]:
     except (OSError, ValueError):
         return known_tiers()
     listed = manifest.get("tiers", {})
-    order = manifest.get("tier_order") or [t for t in TIERS if t in listed] + sorted(t for t in listed if t not in TIERS)
+    order = manifest.get("tier_order") or [t for t in TIERS if t in listed] + sorted(
+        t for t in listed if t not in TIERS
+    )
     return tuple(order) or known_tiers()
 
 
@@ -185,7 +188,9 @@ def _load(version: str, override: str | Path | None, official: bool | None) -> S
         _check_manifest(root, manifest)
     names = manifest.get("tier_order") or [t for t in TIERS if t in manifest.get("tiers", {})] or list(TIERS)
     tiers = {t: _read_tier(root / "tiers" / f"{t}.tsv", t) for t in names if (root / "tiers" / f"{t}.tsv").is_file()}
-    reference = tuple(line.strip() for line in (root / "reference_proteome.txt").read_text().splitlines() if line.strip())
+    reference = tuple(
+        line.strip() for line in (root / "reference_proteome.txt").read_text().splitlines() if line.strip()
+    )
     return Standards(
         version=manifest.get("version", version) + ("" if official else "+unofficial"),
         root=root,

@@ -5,6 +5,7 @@ else ``$REPBENCH_LEADERBOARD`` (a leaderboard folder holding ``submissions/``, o
 itself), else the nearest ``leaderboard/submissions`` in the current folder or one above it. Nothing is
 created silently in the current folder; the command says where the record went.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,11 @@ def find_leaderboard(explicit: str | Path | None = None, start: str | Path | Non
             return folder / "leaderboard" / "submissions"
         if folder.name == "leaderboard" and (folder / "submissions").is_dir():
             return folder / "submissions"
-    raise RepbenchError("no-leaderboard", f"no leaderboard/submissions folder in {here} or above it; pass "
-                        f"--to DIR (--submissions DIR) or set {LEADERBOARD_ENV}")
+    raise RepbenchError(
+        "no-leaderboard",
+        f"no leaderboard/submissions folder in {here} or above it; pass "
+        f"--to DIR (--submissions DIR) or set {LEADERBOARD_ENV}",
+    )
 
 
 @dataclass
@@ -80,15 +84,29 @@ def check_labels(labels: list[str] | None) -> None:
 
     unknown = sorted(set(labels or ()) - set(LABEL_KINDS))
     if unknown:
-        raise UsageError("bad-labels", f"--labels {', '.join(unknown)}: not a label kind; known: "
-                         f"{', '.join(LABEL_KINDS)}, or none")
+        raise UsageError(
+            "bad-labels", f"--labels {', '.join(unknown)}: not a label kind; known: {', '.join(LABEL_KINDS)}, or none"
+        )
 
 
-def submit(file: str | Path, name: str, description: str = "", *, to: str | Path | None = None,
-           dataset: str | None = None, replace: bool = False, reference: bool = False,
-           copy_embedding: bool = True, trajectory: str | Path | None = None, duplicates: str = "error",
-           limits: Any = None, standards: Any = None, progress: Progress | None = None,
-           warn: Any = None, labels: list[str] | None = None) -> Submitted:
+def submit(
+    file: str | Path,
+    name: str,
+    description: str = "",
+    *,
+    to: str | Path | None = None,
+    dataset: str | None = None,
+    replace: bool = False,
+    reference: bool = False,
+    copy_embedding: bool = True,
+    trajectory: str | Path | None = None,
+    duplicates: str = "error",
+    limits: Any = None,
+    standards: Any = None,
+    progress: Progress | None = None,
+    warn: Any = None,
+    labels: list[str] | None = None,
+) -> Submitted:
     """Evaluate the table ``file`` and write ``<slug>.json`` (and the table's copy) into the submissions folder.
 
     ``dataset``: real | synthetic | unknown (default: the table's ``repbench`` metadata, else unknown).
@@ -105,14 +123,21 @@ def submit(file: str | Path, name: str, description: str = "", *, to: str | Path
     folder = find_leaderboard(to)
     record_path = results.submission_path(folder, slug)
     if record_path.exists() and not replace:
-        raise RepbenchError("exists", f"a submission {slug!r} exists already; pass --replace to overwrite it",
-                            path=record_path)
+        raise RepbenchError(
+            "exists", f"a submission {slug!r} exists already; pass --replace to overwrite it", path=record_path
+        )
     result = evaluate(file, standards, duplicates=duplicates, limits=limits, progress=progress, warn=warn).record
     if dataset is not None:
         result["dataset"] = dataset  # the submitter's word beats the table's metadata
     table_copy = folder / results.embedding_copy_name(slug, result["input"]["sha256"])
-    record = results.make_submission(result, name, description, reference=reference,
-                                     embedding_file=table_copy.name if copy_embedding else None, labels=labels)
+    record = results.make_submission(
+        result,
+        name,
+        description,
+        reference=reference,
+        embedding_file=table_copy.name if copy_embedding else None,
+        labels=labels,
+    )
     steps = read_trajectory(file, None if trajectory is None else Path(trajectory))
     if steps is not None:
         record["trajectory"] = steps

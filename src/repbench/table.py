@@ -10,9 +10,10 @@ Optional key-value metadata ``repbench`` (a JSON object: embedder, version, data
 into the result; its ``standards`` names the standard set the table is meant for (``standards_for``). ``read_table``
 checks everything in docs/table-format.md and maps names to the set's canonical ids (yeast: systematic ORFs; human:
 NCBI Gene ids); unknown and ambiguous names are dropped with a warning, and a table whose ids belong to another
-shipped set is refused with ``wrong-standards``, naming that set. Nothing here writes anything except ``write_table``, which writes
-atomically.
+shipped set is refused with ``wrong-standards``, naming that set. Nothing here writes anything except
+``write_table``, which writes atomically.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,10 @@ class ProteinTable:
         if self.merged:
             out.append(f"{len(self.merged)} protein(s) named by several rows, merged: {_preview(self.merged)}")
         if nearly_identical(self.vectors):
-            out.append("the vectors of all proteins are (nearly) the same: their correlations carry no "
-                       "information and the scores will be at chance level (a collapsed embedding?)")
+            out.append(
+                "the vectors of all proteins are (nearly) the same: their correlations carry no "
+                "information and the scores will be at chance level (a collapsed embedding?)"
+            )
         return out
 
 
@@ -104,8 +107,12 @@ def _open(path: Path) -> pq.ParquetFile:
         return pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises several types for truncated / corrupt files
         if "size limit" in str(error):  # a footer too big for Thrift: e.g. a million columns
-            raise RepbenchError("too-large", "the file's metadata is too large to read (far too many columns?)", path=path)
-        raise RepbenchError("not-parquet", f"not a readable Parquet file ({type(error).__name__}: {_short(error)})", path=path)
+            raise RepbenchError(
+                "too-large", "the file's metadata is too large to read (far too many columns?)", path=path
+            )
+        raise RepbenchError(
+            "not-parquet", f"not a readable Parquet file ({type(error).__name__}: {_short(error)})", path=path
+        )
 
 
 def _short(error: Exception) -> str:
@@ -120,7 +127,9 @@ def _metadata(parquet: pq.ParquetFile, path: Path) -> dict:
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RepbenchError("bad-metadata", f"Parquet metadata 'repbench' is not valid JSON ({_short(error)})", path=path)
+        raise RepbenchError(
+            "bad-metadata", f"Parquet metadata 'repbench' is not valid JSON ({_short(error)})", path=path
+        )
     if not isinstance(meta, dict):
         raise RepbenchError("bad-metadata", "Parquet metadata 'repbench' must be a JSON object", path=path)
     return meta
@@ -151,26 +160,35 @@ def _check_standard_set(ids: list[str], resolved: int, standards: Standards, pat
             raise RepbenchError(
                 "wrong-standards",
                 f"{there} of {len(ids)} protein ids are {version} ids but only {resolved} are {here} ids: evaluate it "
-                f"with --standards {version} (or name it in the table's metadata as \"standards\": \"{version}\")",
+                f'with --standards {version} (or name it in the table\'s metadata as "standards": "{version}")',
                 path=path,
             )
 
 
 def _is_number(kind: pa.DataType) -> bool:
-    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind) or pa.types.is_decimal(kind)
+    return (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+    )
 
 
 def _feature_columns(schema: pa.Schema, path: Path, limits: Limits) -> tuple[str, list[str]]:
     """('embedding', [name]) or ('columns', [names]) after checking types."""
     names = [n for n in schema.names if n != "protein" and n not in PANDAS_INDEX_COLUMNS]
     kind = schema.field("embedding").type if "embedding" in names else None
-    if kind is not None and (pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)):
+    if kind is not None and (
+        pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
+    ):
         if not _is_number(kind.value_type):
             raise RepbenchError("non-numeric", f"column 'embedding' holds {kind.value_type}, not numbers", path=path)
         if len(names) > 1:
             others = [n for n in names if n != "embedding"]
             raise RepbenchError(
-                "mixed-layout", f"a list column 'embedding' and other columns ({_preview(others, 4)}); keep only 'protein' and 'embedding'",
+                "mixed-layout",
+                f"a list column 'embedding' and other columns ({_preview(others, 4)}); "
+                "keep only 'protein' and 'embedding'",
                 path=path,
             )
         return "embedding", ["embedding"]
@@ -178,11 +196,15 @@ def _feature_columns(schema: pa.Schema, path: Path, limits: Limits) -> tuple[str
         raise RepbenchError("no-feature-columns", "no feature columns besides 'protein'", path=path)
     if len(names) > limits.max_dimensions:
         raise RepbenchError(
-            "too-large", f"{len(names)} feature columns; the limit is {limits.max_dimensions} (raise it with --max-dims)", path=path
+            "too-large",
+            f"{len(names)} feature columns; the limit is {limits.max_dimensions} (raise it with --max-dims)",
+            path=path,
         )
     bad = [f"{n} ({schema.field(n).type})" for n in names if not _is_number(schema.field(n).type)]
     if bad:
-        raise RepbenchError("non-numeric", f"feature columns must be numeric; not numeric: {_preview(bad, 4)}", path=path)
+        raise RepbenchError(
+            "non-numeric", f"feature columns must be numeric; not numeric: {_preview(bad, 4)}", path=path
+        )
     return "columns", names
 
 
@@ -199,13 +221,17 @@ def _embedding_matrix(column: pa.ChunkedArray, path: Path, limits: Limits, ids: 
     lengths = array.value_lengths().to_numpy(zero_copy_only=False)
     nulls = array.is_null().to_numpy(zero_copy_only=False)
     if nulls.any():
-        raise RepbenchError("ragged-embedding", "missing (null) embeddings", rows=_rows(np.flatnonzero(nulls), ids), path=path)
+        raise RepbenchError(
+            "ragged-embedding", "missing (null) embeddings", rows=_rows(np.flatnonzero(nulls), ids), path=path
+        )
     width = int(np.bincount(lengths).argmax()) if lengths.size else 0
     odd = np.flatnonzero(lengths != width)
     if odd.size:
         raise RepbenchError(
-            "ragged-embedding", f"embeddings differ in length (most have {width})",
-            rows=[f"{r} ({ids[r]!r}: {lengths[r]})" for r in odd[:5]], path=path,
+            "ragged-embedding",
+            f"embeddings differ in length (most have {width})",
+            rows=[f"{r} ({ids[r]!r}: {lengths[r]})" for r in odd[:5]],
+            path=path,
         )
     if width == 0:
         raise RepbenchError("no-feature-columns", "embeddings are empty lists", path=path)
@@ -229,8 +255,12 @@ def _column_matrix(table: pa.Table, names: list[str], path: Path, ids: list[str]
         column = table.column(name)
         if column.null_count:  # pandas writes NaN as null: say which rows, as for NaN in a list column
             rows = np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))
-            raise RepbenchError("nan-or-inf", f"feature column {name!r} has missing (null or NaN) values",
-                                rows=_rows(rows, ids), path=path)
+            raise RepbenchError(
+                "nan-or-inf",
+                f"feature column {name!r} has missing (null or NaN) values",
+                rows=_rows(rows, ids),
+                path=path,
+            )
         matrix[:, j] = column.to_numpy().astype(np.float64, copy=False)
     return matrix
 
@@ -238,8 +268,9 @@ def _column_matrix(table: pa.Table, names: list[str], path: Path, ids: list[str]
 DUPLICATES = ("error", "first", "mean")
 
 
-def read_table(path: str | Path, standards: Standards, limits: Limits | None = None,
-               duplicates: str = "error") -> ProteinTable:
+def read_table(
+    path: str | Path, standards: Standards, limits: Limits | None = None, duplicates: str = "error"
+) -> ProteinTable:
     """Read, validate and map a protein table; raise RepbenchError with a stable code on bad input.
 
     ``duplicates``: what to do with rows whose names map to one ORF (an old gene name and its ORF, e.g.
@@ -255,7 +286,8 @@ def read_table(path: str | Path, standards: Standards, limits: Limits | None = N
     if "protein" not in schema.names:
         raise RepbenchError(
             "missing-protein-column",
-            f"no column 'protein' (columns: {_preview(schema.names, 6)}); name the id column or the DataFrame index 'protein'",
+            f"no column 'protein' (columns: {_preview(schema.names, 6)}); "
+            "name the id column or the DataFrame index 'protein'",
             path=path,
         )
     kind = schema.field("protein").type
@@ -265,17 +297,25 @@ def read_table(path: str | Path, standards: Standards, limits: Limits | None = N
     if rows == 0:
         raise RepbenchError("empty", "the table has no rows", path=path)
     if rows > limits.max_proteins:
-        raise RepbenchError("too-large", f"{rows} rows; the limit is {limits.max_proteins} proteins (raise it with --max-proteins)", path=path)
+        raise RepbenchError(
+            "too-large",
+            f"{rows} rows; the limit is {limits.max_proteins} proteins (raise it with --max-proteins)",
+            path=path,
+        )
     layout, columns = _feature_columns(schema, path, limits)
     try:
         table = parquet.read(columns=["protein", *columns])
     except Exception as error:
-        raise RepbenchError("not-parquet", f"cannot read the data pages ({type(error).__name__}: {_short(error)})", path=path)
+        raise RepbenchError(
+            "not-parquet", f"cannot read the data pages ({type(error).__name__}: {_short(error)})", path=path
+        )
 
     ids = [x if x is None else str(x) for x in table.column("protein").to_pylist()]
     blank = [i for i, x in enumerate(ids) if x is None or not x.strip()]
     if blank:
-        raise RepbenchError("missing-protein-id", "empty or missing protein ids", rows=[str(i) for i in blank], path=path)
+        raise RepbenchError(
+            "missing-protein-id", "empty or missing protein ids", rows=[str(i) for i in blank], path=path
+        )
     if layout == "embedding":
         vectors = _embedding_matrix(table.column("embedding"), path, limits, ids)
     else:
@@ -285,8 +325,14 @@ def read_table(path: str | Path, standards: Standards, limits: Limits | None = N
     return ProteinTable(path=path, sha256=file_sha256(path), rows=rows, metadata=metadata, **checked)
 
 
-def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, limits: Limits | None = None,
-                  duplicates: str = "error", path: Path | str | None = None) -> dict:
+def check_vectors(
+    ids: list[str],
+    vectors: np.ndarray,
+    standards: Standards,
+    limits: Limits | None = None,
+    duplicates: str = "error",
+    path: Path | str | None = None,
+) -> dict:
     """The checks of a table's rows, on arrays: ids (n,) and vectors (n, d) float64 -> the ``proteins``
     (ORFs), ``vectors``, ``unknown``, ``ambiguous`` and ``merged`` of a :class:`ProteinTable`.
 
@@ -297,13 +343,17 @@ def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, lim
     limits = limits or Limits()
     finite = np.isfinite(vectors).all(axis=1)
     if not finite.all():
-        raise RepbenchError("nan-or-inf", "vectors contain NaN or infinity", rows=_rows(np.flatnonzero(~finite), ids), path=path)
+        raise RepbenchError(
+            "nan-or-inf", "vectors contain NaN or infinity", rows=_rows(np.flatnonzero(~finite), ids), path=path
+        )
     spread = vectors.max(axis=1) - vectors.min(axis=1)
     constant = np.flatnonzero(spread == 0)
     if constant.size:
         raise RepbenchError(
-            "constant-vector", "constant vectors have no correlation with anything; remove or fix them",
-            rows=_rows(constant, ids), path=path,
+            "constant-vector",
+            "constant vectors have no correlation with anything; remove or fix them",
+            rows=_rows(constant, ids),
+            path=path,
         )
 
     resolution = standards.idmap.resolve(ids)
@@ -319,10 +369,17 @@ def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, lim
     _check_standard_set(ids, len(first_row), standards, path)
     merged = [f"{' + '.join(repr(ids[i]) for i in rows)} -> {orf}" for orf, rows in repeated.items()]
     if repeated and duplicates == "error":
-        described = [f"{i} ({ids[i]!r} -> {orf}, same as row {rows[0]} ({ids[rows[0]]!r}))"
-                     for orf, rows in repeated.items() for i in rows[1:]]
-        raise RepbenchError("duplicate-protein", f"{len(described)} row(s) name a protein already in the table "
-                            "(--duplicates first|mean merges them)", rows=described, path=path)
+        described = [
+            f"{i} ({ids[i]!r} -> {orf}, same as row {rows[0]} ({ids[rows[0]]!r}))"
+            for orf, rows in repeated.items()
+            for i in rows[1:]
+        ]
+        raise RepbenchError(
+            "duplicate-protein",
+            f"{len(described)} row(s) name a protein already in the table (--duplicates first|mean merges them)",
+            rows=described,
+            path=path,
+        )
     keep = np.fromiter(first_row.values(), dtype=np.int64)
     if repeated and duplicates == "mean":
         vectors = vectors.copy()
@@ -333,10 +390,16 @@ def check_vectors(ids: list[str], vectors: np.ndarray, standards: Standards, lim
             "too-few-proteins",
             f"only {keep.size} proteins are left after mapping ids to {standards.version} proteins "
             f"(at least {limits.min_proteins} needed)",
-            rows=[repr(x) for x in resolution.unknown[:5]], path=path,
+            rows=[repr(x) for x in resolution.unknown[:5]],
+            path=path,
         )
-    return {"proteins": list(first_row), "vectors": vectors[keep], "unknown": resolution.unknown,
-            "ambiguous": resolution.ambiguous, "merged": merged}
+    return {
+        "proteins": list(first_row),
+        "vectors": vectors[keep],
+        "unknown": resolution.unknown,
+        "ambiguous": resolution.ambiguous,
+        "merged": merged,
+    }
 
 
 def write_table(path: str | Path, proteins: list[str], vectors: np.ndarray, metadata: dict | None = None) -> Path:
@@ -352,6 +415,7 @@ def write_table(path: str | Path, proteins: list[str], vectors: np.ndarray, meta
     embedding = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
     table = pa.table({"protein": pa.array([str(p) for p in proteins], type=pa.string()), "embedding": embedding})
     if metadata:
-        table = table.replace_schema_metadata({METADATA_KEY: json.dumps(metadata, sort_keys=True, default=str).encode()})
+        table = table.replace_schema_metadata(
+            {METADATA_KEY: json.dumps(metadata, sort_keys=True, default=str).encode()}
+        )
     return write_atomic(path, write=lambda tmp: pq.write_table(table, tmp))
-

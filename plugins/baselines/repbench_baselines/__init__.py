@@ -4,6 +4,7 @@
 ``random``        negative reference: seeded Gaussian vectors (the reference proteome x 64, or ``like=PATH``)
 ``shuffled``      negative control: a given table (``table=PATH``) with its protein ids permuted (seeded)
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,8 +45,9 @@ def read_vectors(path: str) -> tuple[list[str], np.ndarray, str]:
 class LocalizationEmbedder:
     name = "localization"
     labels = ("localization",)  # it is the labels
-    description = ("Positive reference: each protein's 23 Huh et al. 2003 YeastGFP localization flags as a "
-                   "0/1 vector (no images)")
+    description = (
+        "Positive reference: each protein's 23 Huh et al. 2003 YeastGFP localization flags as a 0/1 vector (no images)"
+    )
     version = __version__
     requires_cells = False
     options = ()
@@ -57,23 +59,36 @@ class LocalizationEmbedder:
         # correlation with anything): leave it out and say so.
         flagged = flags.any(axis=1)
         return Embedding(
-            [o for o, keep in zip(orfs, flagged) if keep], flags[flagged].astype(np.float32),
+            [o for o, keep in zip(orfs, flagged) if keep],
+            flags[flagged].astype(np.float32),
             dataset="real",  # a real annotation (people looking at images), not a synthetic set
-            params={"source": "Huh et al. 2003 YeastGFP (repbench resources)", "flags": names,
-                    "proteins_in_table": len(orfs), "dropped_without_flags": int((~flagged).sum()),
-                    "dropped_proteins": [o for o, keep in zip(orfs, flagged) if not keep]},
+            params={
+                "source": "Huh et al. 2003 YeastGFP (repbench resources)",
+                "flags": names,
+                "proteins_in_table": len(orfs),
+                "dropped_without_flags": int((~flagged).sum()),
+                "dropped_proteins": [o for o, keep in zip(orfs, flagged) if not keep],
+            },
         )
 
 
 class RandomEmbedder:
     name = "random"
     labels = ()
-    description = ("Negative reference: seeded Gaussian vectors for the reference proteome x 64 "
-                   "(option like=PATH: the proteins and dimension of that table)")
+    description = (
+        "Negative reference: seeded Gaussian vectors for the reference proteome x 64 "
+        "(option like=PATH: the proteins and dimension of that table)"
+    )
     version = __version__
     requires_cells = False
-    options = (Option("like", Path, None, "a protein table: draw vectors for its proteins at its dimension "
-                      "(default: the reference proteome x 64)"),)
+    options = (
+        Option(
+            "like",
+            Path,
+            None,
+            "a protein table: draw vectors for its proteins at its dimension (default: the reference proteome x 64)",
+        ),
+    )
 
     def embed(self, request: EmbedRequest) -> Embedding:
         like = parse_options(self.name, self.options, request.options).get("like")
@@ -86,8 +101,12 @@ class RandomEmbedder:
 
             proteins, dim = list(standards.load().reference_proteome), RANDOM_DIM
         vectors = np.random.default_rng(request.seed).standard_normal((len(proteins), dim)).astype(np.float32)
-        return Embedding(proteins, vectors, params={"seed": request.seed, "dimension": dim,
-                                                    "like": str(like) if like else None}, dataset=dataset)
+        return Embedding(
+            proteins,
+            vectors,
+            params={"seed": request.seed, "dimension": dim, "like": str(like) if like else None},
+            dataset=dataset,
+        )
 
 
 class ShuffledEmbedder:
@@ -101,15 +120,23 @@ class ShuffledEmbedder:
     def embed(self, request: EmbedRequest) -> Embedding:
         path = parse_options(self.name, self.options, request.options).get("table")
         if not path:
-            raise UsageError("missing-option", "embedder 'shuffled' needs the table to shuffle: "
-                             "--option table=PATH (a Parquet protein table)")
+            raise UsageError(
+                "missing-option",
+                "embedder 'shuffled' needs the table to shuffle: --option table=PATH (a Parquet protein table)",
+            )
         proteins, vectors, dataset = read_vectors(path)
         order = np.random.default_rng(request.seed).permutation(len(proteins))
         # vectors stay in place; each protein id moves to another row
-        return Embedding([proteins[i] for i in order], vectors.astype(np.float32),
-                         params={"seed": request.seed, "table": str(path),
-                                 "fixed_points": int((order == np.arange(len(order))).sum())},
-                         dataset=dataset)
+        return Embedding(
+            [proteins[i] for i in order],
+            vectors.astype(np.float32),
+            params={
+                "seed": request.seed,
+                "table": str(path),
+                "fixed_points": int((order == np.arange(len(order))).sum()),
+            },
+            dataset=dataset,
+        )
 
 
 @repbench.hookimpl

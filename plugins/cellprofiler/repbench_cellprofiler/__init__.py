@@ -16,6 +16,7 @@ Cleaning, in this order, with every count reported in ``Embedding.params``:
 Options (``--option KEY=VALUE``): ``workers`` (processes, default os.cpu_count()), ``chunk`` (cells per
 mosaic, default 16), ``costes`` (true: add the slow Costes coefficients).
 """
+
 from __future__ import annotations
 
 import os
@@ -57,11 +58,15 @@ def clean_features(values: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, 
     constant = ~(spread > 1e-12 * np.maximum(1.0, np.abs(kept.mean(axis=0) if len(kept) else 0.0)))
     dropped_constant = int(constant.sum())
     features[np.flatnonzero(features)[constant]] = False
-    return cells, features, {
-        "dropped_nonfinite_features": int((nonfinite_share > MAX_NONFINITE_SHARE).sum()),
-        "dropped_constant_features": dropped_constant,
-        "nonfinite_cells": int((usable & ~cells).sum()),
-    }
+    return (
+        cells,
+        features,
+        {
+            "dropped_nonfinite_features": int((nonfinite_share > MAX_NONFINITE_SHARE).sum()),
+            "dropped_constant_features": dropped_constant,
+            "nonfinite_cells": int((usable & ~cells).sum()),
+        },
+    )
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
@@ -73,8 +78,10 @@ def zscore(values: np.ndarray) -> np.ndarray:
 class CellProfilerEmbedder:
     name = "cellprofiler"
     labels = ()  # hand-engineered features: no training labels
-    description = ("CellProfiler features (cp-measure: intensity, size/shape + Zernike, texture, granularity, "
-                   "radial distribution, GFP-RFP correlation) z-scored and averaged per protein (no training)")
+    description = (
+        "CellProfiler features (cp-measure: intensity, size/shape + Zernike, texture, granularity, "
+        "radial distribution, GFP-RFP correlation) z-scored and averaged per protein (no training)"
+    )
     version = __version__
     requires_cells = True
     pca = False
@@ -88,25 +95,47 @@ class CellProfilerEmbedder:
         is_test = index["split"].to_numpy() == "test"
         # Without PCA only test cells matter; the PCA is fitted on all cells.
         cell_ids = np.arange(len(index)) if self.pca else np.flatnonzero(is_test)
-        measured = measure_cells(request.cells, cell_ids, workers=workers, chunk=chunk, costes=costes,
-                                 progress=request.progress, label=f"{self.name}: cells")
+        measured = measure_cells(
+            request.cells,
+            cell_ids,
+            workers=workers,
+            chunk=chunk,
+            costes=costes,
+            progress=request.progress,
+            label=f"{self.name}: cells",
+        )
         cells, features, counts = clean_features(measured.values, measured.status == 0)
         if not features.any() or not cells.any():
-            raise RepbenchError("cellprofiler-no-features", f"no usable cells or features: {len(cell_ids)} cells, "
-                                f"{measured.empty_masks} empty masks, {measured.failed} failed")
+            raise RepbenchError(
+                "cellprofiler-no-features",
+                f"no usable cells or features: {len(cell_ids)} cells, "
+                f"{measured.empty_masks} empty masks, {measured.failed} failed",
+            )
         params = {
-            "cells_measured": int(len(cell_ids)), "cells_used": int(cells.sum()),
-            "empty_masks": measured.empty_masks, "failed_cells": measured.failed, **counts,
-            "features_measured": len(measured.names), "features_used": int(features.sum()),
-            "families": list(CORE_FAMILIES) + list(PER_CROP_FAMILIES) + list(CORRELATION_FAMILIES)
+            "cells_measured": int(len(cell_ids)),
+            "cells_used": int(cells.sum()),
+            "empty_masks": measured.empty_masks,
+            "failed_cells": measured.failed,
+            **counts,
+            "features_measured": len(measured.names),
+            "features_used": int(features.sum()),
+            "families": list(CORE_FAMILIES)
+            + list(PER_CROP_FAMILIES)
+            + list(CORRELATION_FAMILIES)
             + (["costes"] if costes else []),
-            "workers": workers, "chunk": chunk, "cp_measure": _cp_measure_version(),
+            "workers": workers,
+            "chunk": chunk,
+            "cp_measure": _cp_measure_version(),
         }
         lost = measured.empty_masks + measured.failed + counts["nonfinite_cells"]
         if lost:
-            warnings.warn(f"{self.name}: {lost} of {len(cell_ids)} cells left out ({measured.empty_masks} empty "
-                          f"masks, {measured.failed} failed measurements, {counts['nonfinite_cells']} with "
-                          "non-finite features)", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"{self.name}: {lost} of {len(cell_ids)} cells left out ({measured.empty_masks} empty "
+                f"masks, {measured.failed} failed measurements, {counts['nonfinite_cells']} with "
+                "non-finite features)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
         vectors = zscore(measured.values[cells][:, features])
         if self.pca:
@@ -114,8 +143,9 @@ class CellProfilerEmbedder:
 
             pca = PCA(n_components=PCA_VARIANCE, svd_solver="full").fit(vectors)
             vectors = pca.transform(vectors)
-            params.update(pca_components=int(pca.n_components_),
-                          pca_explained_variance=float(pca.explained_variance_ratio_.sum()))
+            params.update(
+                pca_components=int(pca.n_components_), pca_explained_variance=float(pca.explained_variance_ratio_.sum())
+            )
         used_ids = measured.cell_ids[cells]
         test_rows = is_test[used_ids]
         proteins, vectors = protein_means(index["protein"].to_numpy()[used_ids][test_rows], vectors[test_rows])
@@ -125,8 +155,10 @@ class CellProfilerEmbedder:
 
 class CellProfilerPCAEmbedder(CellProfilerEmbedder):
     name = "cellprofiler-pca"
-    description = ("CellProfiler features of all cells, z-scored, PCA keeping 99% of the variance; mean of "
-                   "each protein's test-cell components")
+    description = (
+        "CellProfiler features of all cells, z-scored, PCA keeping 99% of the variance; mean of "
+        "each protein's test-cell components"
+    )
     pca = True
 
 

@@ -18,6 +18,7 @@ say how the cell happens to be rotated).
 Parameters are CellProfiler's defaults except where speed on 64x64 crops asked for less (docs/embedders.md
 lists each choice and docs/performance.md the cost of each family).
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,10 @@ CORE_FAMILIES: dict[str, tuple[str, dict]] = {
 # its place in the mosaic. CellProfiler defaults except the spectrum length (16 -> 6): at 1/4 subsampling one
 # step is 4 px of the crop, so steps beyond 6 (24 px) exceed the radius of a yeast cell.
 PER_CROP_FAMILIES: dict[str, tuple[str, dict]] = {
-    "granularity": ("granularity", {"subsample_size": 0.25, "image_sample_size": 0.25, "element_size": 10,
-                                    "granular_spectrum_length": 6}),
+    "granularity": (
+        "granularity",
+        {"subsample_size": 0.25, "image_sample_size": 0.25, "element_size": 10, "granular_spectrum_length": 6},
+    ),
 }
 # Correlation families take (gfp, rfp, labels). Costes searches its thresholds on a 0..255 grid (8-bit,
 # like the original CellProfiler images); it needs an explicit grid for float images. It is off by default
@@ -140,8 +143,9 @@ def measure_crops(crops: np.ndarray, timings: dict | None = None) -> tuple[list[
 
     Rows of cells whose mask is empty or below MIN_CELL_AREA (status EMPTY_MASK), or whose measurement raised
     (FAILED), are NaN. When a family raises on the mosaic, its cells are measured one by one, so only the
-    cell that breaks it fails. Values may be NaN for measured cells too (texture of a cell smaller than the texture scale, ...); the
-    caller decides. ``timings`` (family -> seconds) is accumulated into when given (benchmarks).
+    cell that breaks it fails. Values may be NaN for measured cells too (texture of a cell smaller than the
+    texture scale, ...); the caller decides. ``timings`` (family -> seconds) is accumulated into when given
+    (benchmarks).
     """
     families = family_functions()
     start = time.process_time()
@@ -158,8 +162,9 @@ def measure_crops(crops: np.ndarray, timings: dict | None = None) -> tuple[list[
     values = np.full((len(crops), len(names)), np.nan, dtype=np.float32)
     if len(measured):
         try:
-            together = _measure_mosaic([gfp[i] for i in measured], [rfp[i] for i in measured],
-                                       [masks[i] for i in measured], families, timings)
+            together = _measure_mosaic(
+                [gfp[i] for i in measured], [rfp[i] for i in measured], [masks[i] for i in measured], families, timings
+            )
             values[measured] = np.column_stack([together[n] for n in names])
         except Exception:  # noqa: BLE001 - one bad cell must not sink its batch: measure them one by one
             for i in measured:
@@ -182,6 +187,7 @@ def feature_names() -> list[str]:
         rng = np.random.default_rng(0)
         crop = np.stack([disk * rng.random((CROP, CROP)), disk + 0.1 * rng.random((CROP, CROP))])
         mask = cell_mask(rescale_unit(crop[1]))
-        _NAMES[_with_costes] = list(_measure_mosaic([rescale_unit(crop[0])], [rescale_unit(crop[1])], [mask],
-                                                    family_functions(), None))
+        _NAMES[_with_costes] = list(
+            _measure_mosaic([rescale_unit(crop[0])], [rescale_unit(crop[1])], [mask], family_functions(), None)
+        )
     return _NAMES[_with_costes]

@@ -5,6 +5,7 @@ to a ``ProcessPoolExecutor``; at most ``4 * workers`` chunks are in flight, so m
 screen of millions of cells. Results are written by chunk position, so the output does not depend on which
 worker finishes first.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -57,8 +58,16 @@ def _measure_chunk(crops: np.ndarray, costes: bool) -> tuple[np.ndarray, np.ndar
     return values, status
 
 
-def measure_cells(cells, cell_ids: np.ndarray, *, workers: int | None = None, chunk: int = DEFAULT_CHUNK,
-                  costes: bool = False, progress=None, label: str = "cellprofiler: cells") -> CellFeatures:
+def measure_cells(
+    cells,
+    cell_ids: np.ndarray,
+    *,
+    workers: int | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    costes: bool = False,
+    progress=None,
+    label: str = "cellprofiler: cells",
+) -> CellFeatures:
     """Measure the given cells of a CellSet; ``workers`` processes (default ``os.cpu_count()``; 1: in this one).
 
     ``progress(stage, done, total)`` (repbench.progress, or None) counts the cells measured.
@@ -74,25 +83,26 @@ def measure_cells(cells, cell_ids: np.ndarray, *, workers: int | None = None, ch
 
     def store(start: int, result: tuple[np.ndarray, np.ndarray]) -> None:
         chunk_values, chunk_status = result
-        values[start:start + len(chunk_status)] = chunk_values
-        status[start:start + len(chunk_status)] = chunk_status
+        values[start : start + len(chunk_status)] = chunk_values
+        status[start : start + len(chunk_status)] = chunk_status
         step(len(chunk_status))
 
     if workers == 1 or len(starts) < 2:
         for start in starts:
-            store(start, _measure_chunk(cells.read(cell_ids[start:start + chunk]), costes))
+            store(start, _measure_chunk(cells.read(cell_ids[start : start + chunk]), costes))
     else:
         # fork where there is one: workers start in milliseconds and callers need no ``if __name__ ==
         # "__main__"`` guard. The workers only run numpy/scipy code, never the parent's other threads
         # (the progress bar's), so forking a threaded parent is safe here.
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(costes,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(costes,)
+        ) as pool:
             pending: deque = deque()
             try:
                 for start in starts:
-                    crops = cells.read(cell_ids[start:start + chunk])
+                    crops = cells.read(cell_ids[start : start + chunk])
                     pending.append((start, pool.submit(_measure_chunk, crops, costes)))
                     if len(pending) >= 4 * workers:
                         done_start, future = pending.popleft()

@@ -1,4 +1,5 @@
 """The cell mask of a crop: Otsu threshold of the cytoplasm marker (RFP), the component at the centre, holes filled."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The DeepLoc embedder object (protocols and options: :mod:`.protocol`; training: :mod:`.training`)."""
+
 from __future__ import annotations
 
 from repbench.embedders import Embedding, EmbedRequest

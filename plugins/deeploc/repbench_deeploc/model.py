@@ -6,6 +6,7 @@ flatten (16,384 values; DeepLoc keeps where in the crop a pattern is, no global 
 fully connected 512 -> 512 (each with batch norm and ReLU, as DeepLoc normalises every layer) ->
 ``n_classes`` logits. The protein representation is the 512 activations of the last hidden layer.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,7 +23,11 @@ def _conv_stack(in_channels: int) -> nn.Sequential:
             layers.append(nn.MaxPool2d(2))
             continue
         # no conv bias: the batch norm right after it has its own shift
-        layers += [nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+        layers += [
+            nn.Conv2d(in_channels, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+        ]
         in_channels = width
     return nn.Sequential(*layers)
 
@@ -34,8 +39,12 @@ class DeepLocNet(nn.Module):
         flat = 256 * (crop // 8) ** 2
         self.hidden = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(flat, HIDDEN, bias=False), nn.BatchNorm1d(HIDDEN), nn.ReLU(inplace=True),
-            nn.Linear(HIDDEN, HIDDEN, bias=False), nn.BatchNorm1d(HIDDEN), nn.ReLU(inplace=True),
+            nn.Linear(flat, HIDDEN, bias=False),
+            nn.BatchNorm1d(HIDDEN),
+            nn.ReLU(inplace=True),
+            nn.Linear(HIDDEN, HIDDEN, bias=False),
+            nn.BatchNorm1d(HIDDEN),
+            nn.ReLU(inplace=True),
         )
         self.classify = nn.Linear(HIDDEN, n_classes)
 

@@ -18,6 +18,7 @@ paper protocol trains; ``-o lr=X -o seeds=1`` is one cell of its grid, a job for
 docs/distributed.md), the runtime's ``precision`` and ``channels_last``, and ``untrained`` (true: the
 untrained control, the same network and seed with no training step, docs/embedders.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -44,10 +45,10 @@ class Protocol:
 
 
 PROTOCOLS = {
-    "quick": Protocol("quick", epochs=3, lrs=(1e-3,), seeds=1, batch_size=32, train_cells=1024,
-                      val_cells=300),
-    "paper": Protocol("paper", epochs=30, lrs=(1e-3, 6e-4, 3e-4, 1e-4, 5e-5), seeds=3, batch_size=128,
-                      train_cells=None),
+    "quick": Protocol("quick", epochs=3, lrs=(1e-3,), seeds=1, batch_size=32, train_cells=1024, val_cells=300),
+    "paper": Protocol(
+        "paper", epochs=30, lrs=(1e-3, 6e-4, 3e-4, 1e-4, 5e-5), seeds=3, batch_size=128, train_cells=None
+    ),
 }
 EVAL_BATCH = 256
 
@@ -57,13 +58,19 @@ OPTIONS = (
     Option("epochs", int, None, "epochs per run (default: the protocol's)", positive=True),
     Option("lr", float, None, "one learning rate instead of the protocol's (grid)", positive=True),
     Option("batch_size", int, None, "training batch size (default: the protocol's)", positive=True),
-    Option("train_cells", int, None, "training cells per epoch, or all (default: the protocol's)",
-           positive=True, words={"all": None}),
-    Option("val_cells", int, None, "validation cells, or all (default: the protocol's)", positive=True,
-           words={"all": None}),
+    Option(
+        "train_cells",
+        int,
+        None,
+        "training cells per epoch, or all (default: the protocol's)",
+        positive=True,
+        words={"all": None},
+    ),
+    Option(
+        "val_cells", int, None, "validation cells, or all (default: the protocol's)", positive=True, words={"all": None}
+    ),
     Option("seeds", int, None, "seeds trained at the chosen rate (default: the protocol's)", positive=True),
-    Option("bn_cells", int, None, "cells for the batch-norm recalibration (default: the protocol's)",
-           positive=True),
+    Option("bn_cells", int, None, "cells for the batch-norm recalibration (default: the protocol's)", positive=True),
     Option("untrained", bool, False, "the untrained control: initial weights, no training step"),
     *TORCH_RUNTIME_OPTIONS,
 )
@@ -79,5 +86,3 @@ def protocol_for(request: EmbedRequest) -> Protocol:
     if "lr" in options:
         overrides["lrs"] = (float(options["lr"]),)
     return replace(base, **overrides)
-
-

@@ -1,4 +1,5 @@
 """Training DeepLoc with :mod:`repbench.torch`: one run per (learning rate, seed), the protocol on top."""
+
 from __future__ import annotations
 
 import json
@@ -8,20 +9,37 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from repbench.embedders import EmbedRequest, Embedding, EpochReport
+from repbench.embedders import Embedding, EmbedRequest, EpochReport
 from repbench.errors import RepbenchError
 from repbench.files import write_atomic
 from repbench.progress import Counter
-from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
-                            choose_runtime, epoch_order, evaluate_untrained, features_of_cells, iter_crops, labelled_ids,
-                            protein_means, recalibrate_batch_norm, resume_runtime, run_training_epoch, seed_everything,
-                            split_ids, train)
-from repbench.torch import distributed
+from repbench.torch import (
+    CheckpointDir,
+    EpochResult,
+    RunConfig,
+    RunOutcome,
+    Runtime,
+    augment_dihedral,
+    choose_runtime,
+    distributed,
+    epoch_order,
+    evaluate_untrained,
+    features_of_cells,
+    iter_crops,
+    labelled_ids,
+    protein_means,
+    recalibrate_batch_norm,
+    resume_runtime,
+    run_training_epoch,
+    seed_everything,
+    split_ids,
+    train,
+)
 from repbench.torch.cells import gathered_protein_means
 from repbench.torch.seeding import generator
 
-from .protocol import EVAL_BATCH, VERSION, Protocol
 from .model import DeepLocNet
+from .protocol import EVAL_BATCH, VERSION, Protocol
 
 
 class DeepLocRun:
@@ -36,16 +54,30 @@ class DeepLocRun:
         self.val_ids = np.sort(epoch_order(labelled_ids(cells, "val"), seed, 0, protocol.val_cells))
         self.test_ids = split_ids(cells, "test")
         if len(self.train_ids) < 2:
-            raise RepbenchError("deeploc-no-training-cells",
-                                f"{cells.name}: {len(self.train_ids)} labelled train-split cells; DeepLoc needs labels")
+            raise RepbenchError(
+                "deeploc-no-training-cells",
+                f"{cells.name}: {len(self.train_ids)} labelled train-split cells; DeepLoc needs labels",
+            )
         self.labels = torch.as_tensor(cells.index["label"].to_numpy().astype(np.int64))
         self.test_proteins = cells.index["protein"].to_numpy()[self.test_ids].astype(str)
         self.config = RunConfig(
-            name=f"lr={lr:g}-seed={seed}", epochs=protocol.epochs, lr=lr, seed=seed,
-            identity={"embedder": "deeploc", "version": VERSION, "protocol": protocol.name,
-                      "batch_size": protocol.batch_size, "train_cells": protocol.train_cells,
-                      "val_cells": protocol.val_cells, "bn_cells": protocol.bn_cells,
-                      "data": str(cells.name), "cells": len(cells), "classes": list(cells.classes)})
+            name=f"lr={lr:g}-seed={seed}",
+            epochs=protocol.epochs,
+            lr=lr,
+            seed=seed,
+            identity={
+                "embedder": "deeploc",
+                "version": VERSION,
+                "protocol": protocol.name,
+                "batch_size": protocol.batch_size,
+                "train_cells": protocol.train_cells,
+                "val_cells": protocol.val_cells,
+                "bn_cells": protocol.bn_cells,
+                "data": str(cells.name),
+                "cells": len(cells),
+                "classes": list(cells.classes),
+            },
+        )
         seed_everything(seed, "init")
         self.model = distributed.wrap_model(runtime.prepare_model(DeepLocNet(n_classes=len(cells.classes))), runtime)
         self.net = distributed.unwrap(self.model)  # evaluation runs on the bare network (no DDP collectives)
@@ -69,7 +101,7 @@ class DeepLocRun:
         world = distributed.world_size()
         flips = generator(self.config.seed, epoch, "augment", distributed.rank())
         for start in range(0, len(order), self.protocol.batch_size):
-            batch = order[start:start + self.protocol.batch_size]
+            batch = order[start : start + self.protocol.batch_size]
             if len(batch) < 2 * world:  # batch norm needs two cells in every process (the same test everywhere)
                 continue
             ids = distributed.shard_of_batch(batch)
@@ -81,11 +113,19 @@ class DeepLocRun:
         if self.request.progress is not None:
             n = len(epoch_order(self.train_ids, self.config.seed, epoch, self.protocol.train_cells))
             name = self.config.identity["embedder"]  # "deeploc", or "pifia" for the subclass
-            step = Counter(self.request.progress, f"{name} {self.config.name} epoch {epoch}/{self.config.epochs}",
-                           -(-n // self.protocol.batch_size))
-        loss = run_training_epoch(self.model, self.optimizer, self._batches(epoch),
-                                  lambda model, batch: F.cross_entropy(model(batch[0])[0], batch[1]), self.runtime,
-                                  on_step=step)
+            step = Counter(
+                self.request.progress,
+                f"{name} {self.config.name} epoch {epoch}/{self.config.epochs}",
+                -(-n // self.protocol.batch_size),
+            )
+        loss = run_training_epoch(
+            self.model,
+            self.optimizer,
+            self._batches(epoch),
+            lambda model, batch: F.cross_entropy(model(batch[0])[0], batch[1]),
+            self.runtime,
+            on_step=step,
+        )
         self._recalibrate_batch_norm(epoch)
         if distributed.active():  # the mean over processes (each took the same number of steps)
             loss = float(distributed.all_reduce_sum(np.array([loss], np.float64))[0]) / distributed.world_size()
@@ -105,8 +145,9 @@ class DeepLocRun:
             return self._evaluate_shared(epoch)
         logs = {}
         if len(self.val_ids):
-            logits = torch.from_numpy(features_of_cells(lambda x: self.model(x)[0], self.cells, self.val_ids,
-                                                        self.runtime, EVAL_BATCH))
+            logits = torch.from_numpy(
+                features_of_cells(lambda x: self.model(x)[0], self.cells, self.val_ids, self.runtime, EVAL_BATCH)
+            )
             truth = self.labels[self.val_ids]
             logs["val_loss"] = float(F.cross_entropy(logits, truth))
             logs["val_acc"] = float((logits.argmax(1) == truth).float().mean())
@@ -123,25 +164,32 @@ class DeepLocRun:
         logs = {}
         if len(self.val_ids):
             val_ids = distributed.block_of(self.val_ids)
-            logits = torch.from_numpy(features_of_cells(lambda x: self.net(x)[0], self.cells, val_ids, self.runtime,
-                                                        EVAL_BATCH))
+            logits = torch.from_numpy(
+                features_of_cells(lambda x: self.net(x)[0], self.cells, val_ids, self.runtime, EVAL_BATCH)
+            )
             truth = self.labels[val_ids]
-            local = [float(F.cross_entropy(logits, truth, reduction="sum")) if len(val_ids) else 0.0,
-                     float((logits.argmax(1) == truth).sum()) if len(val_ids) else 0.0, float(len(val_ids))]
+            local = [
+                float(F.cross_entropy(logits, truth, reduction="sum")) if len(val_ids) else 0.0,
+                float((logits.argmax(1) == truth).sum()) if len(val_ids) else 0.0,
+                float(len(val_ids)),
+            ]
             loss_sum, correct, count = distributed.all_reduce_sum(np.array(local, np.float64))
             logs["val_loss"], logs["val_acc"] = loss_sum / count, correct / count
         rows = distributed.block_of(np.arange(len(self.test_ids)))
         vectors = features_of_cells(self.net.features, self.cells, self.test_ids[rows], self.runtime, EVAL_BATCH)
-        proteins, means, counts = gathered_protein_means(self.test_proteins, rows, vectors,
-                                                         dim=self.net.classify.in_features)
+        proteins, means, counts = gathered_protein_means(
+            self.test_proteins, rows, vectors, dim=self.net.classify.in_features
+        )
         times_embedded = np.zeros(len(self.test_ids), np.int64)
         times_embedded[rows] += 1
-        self.test_counts = {"proteins": dict(zip(proteins, counts.tolist())),
-                            "cells": len(self.test_ids),
-                            "times_embedded": np.bincount(distributed.all_reduce_sum(times_embedded)).tolist(),
-                            "cells_per_rank": distributed.all_reduce_sum(
-                                np.eye(distributed.world_size(), dtype=np.int64)[distributed.rank()] * len(rows)
-                            ).tolist()}
+        self.test_counts = {
+            "proteins": dict(zip(proteins, counts.tolist())),
+            "cells": len(self.test_ids),
+            "times_embedded": np.bincount(distributed.all_reduce_sum(times_embedded)).tolist(),
+            "cells_per_rank": distributed.all_reduce_sum(
+                np.eye(distributed.world_size(), dtype=np.int64)[distributed.rank()] * len(rows)
+            ).tolist(),
+        }
         selection = logs.get("val_loss", -float(epoch))
         return EpochResult(logs=logs, embedding=Embedding(proteins=proteins, vectors=means), selection_loss=selection)
 
@@ -153,12 +201,22 @@ class DeepLocRun:
     def fit(self, on_epoch) -> RunOutcome:
         checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
         self.runtime = resume_runtime(self.runtime, checkpoints)  # a resumed run keeps its precision
-        outcome = train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
-                        train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
+        outcome = train(
+            self.model,
+            self.optimizer,
+            self.runtime,
+            self.config,
+            checkpoints,
+            train_epoch=self.train_epoch,
+            evaluate=self.evaluate,
+            on_epoch=on_epoch,
+        )
         if distributed.active() and distributed.is_main() and hasattr(self, "test_counts"):
             # how the test cells of the last evaluated epoch were spread over the processes (checked by tests)
-            write_atomic(checkpoints.path / "distributed.json",
-                         json.dumps({"world_size": distributed.world_size(), **self.test_counts}, indent=1))
+            write_atomic(
+                checkpoints.path / "distributed.json",
+                json.dumps({"world_size": distributed.world_size(), **self.test_counts}, indent=1),
+            )
         return outcome
 
 
@@ -170,23 +228,37 @@ class _ReportArchive:
         self.folder = folder
 
     def __call__(self, report: EpochReport) -> None:
-        saved = {"epoch": report.epoch, "logs": dict(report.logs), "proteins": list(report.embedding.proteins),
-                 "vectors": torch.from_numpy(report.embedding.vectors).half()}
+        saved = {
+            "epoch": report.epoch,
+            "logs": dict(report.logs),
+            "proteins": list(report.embedding.proteins),
+            "vectors": torch.from_numpy(report.embedding.vectors).half(),
+        }
         write_atomic(self.folder / f"epoch-{report.epoch:03d}.pt", write=lambda temp: torch.save(saved, temp))
 
     def replay(self, on_epoch) -> None:
         for path in sorted(self.folder.glob("epoch-*.pt")):
             saved = torch.load(path, weights_only=True)
-            on_epoch(EpochReport(epoch=saved["epoch"], logs=saved["logs"],
-                                 embedding=Embedding(list(saved["proteins"]), saved["vectors"].float().numpy())))
+            on_epoch(
+                EpochReport(
+                    epoch=saved["epoch"],
+                    logs=saved["logs"],
+                    embedding=Embedding(list(saved["proteins"]), saved["vectors"].float().numpy()),
+                )
+            )
 
 
 def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
     distributed.select_local_gpu()  # under torchrun: each process on its own GPU (no-op otherwise)
     runtime = distributed.setup(choose_runtime(request.device, request.options))  # no-op outside torchrun
-    params = {"protocol": protocol.name, "epochs": protocol.epochs, "batch_size": protocol.batch_size,
-              "train_cells_per_epoch": protocol.train_cells or "all",
-              "val_cells": protocol.val_cells or "all", "optimizer": "adam"}
+    params = {
+        "protocol": protocol.name,
+        "epochs": protocol.epochs,
+        "batch_size": protocol.batch_size,
+        "train_cells_per_epoch": protocol.train_cells or "all",
+        "val_cells": protocol.val_cells or "all",
+        "optimizer": "adam",
+    }
     runs: dict[tuple[float, int], DeepLocRun] = {}
 
     if protocol.untrained:  # the control: no training, so no learning-rate search or seeds to choose among
@@ -217,13 +289,21 @@ def embed_with_deeploc(request: EmbedRequest, protocol: Protocol) -> Embedding:
         params["seed_val_loss"] = {str(seed): loss for seed, loss in seed_losses.items()}
         if request.on_epoch is not None:
             _ReportArchive(Path(request.out_dir) / "reports" / f"lr={chosen_lr:g}-seed={chosen_seed}").replay(
-                request.on_epoch)
+                request.on_epoch
+            )
 
     best = outcome.history[outcome.best_epoch - 1]
     params.update(runs[chosen_lr, chosen_seed].runtime.describe())  # the precision it computed in (resume keeps it)
-    params.update({"lr": chosen_lr, "seed": chosen_seed, "best_epoch": outcome.best_epoch,
-                   "best_val_loss": best.get("val_loss"), "best_val_acc": best.get("val_acc"),
-                   "resumed_from_epoch": outcome.resumed_from})
+    params.update(
+        {
+            "lr": chosen_lr,
+            "seed": chosen_seed,
+            "best_epoch": outcome.best_epoch,
+            "best_val_loss": best.get("val_loss"),
+            "best_val_acc": best.get("val_acc"),
+            "resumed_from_epoch": outcome.resumed_from,
+        }
+    )
     if distributed.active():  # under torchrun: how many processes trained (absent in a one-process run)
         params["processes"] = distributed.world_size()
         distributed.teardown()

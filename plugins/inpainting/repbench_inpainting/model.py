@@ -21,6 +21,7 @@ the authors' ``extract_features.py`` reads with ``get_layer("conv3_1").output``.
 ``width`` scales every channel count (1.0 = the published network); the quick protocol uses a narrower
 network so that it trains in minutes on a CPU.
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Training pairs: each source cell gets a partner, another cell of the same protein, new each epoch."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -20,6 +20,7 @@ Options (``--option KEY=VALUE``): ``layer`` (conv1_1 .. conv5_1, default conv3_1
 1 = published), the runtime's ``precision`` (fp32|bf16) and ``channels_last`` (true|false), and
 ``untrained`` (true: the untrained control, the same network and seed with no training step).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -58,8 +59,14 @@ OPTIONS = (
     Option("epochs", int, None, "training epochs (default: the protocol's)", positive=True),
     Option("lr", float, None, "Adam learning rate (default: the protocol's)", positive=True),
     Option("batch_size", int, None, "training batch size (default: the protocol's)", positive=True),
-    Option("train_cells", int, None, "source cells per epoch, or all (default: the protocol's)", positive=True,
-           words={"all": None}),
+    Option(
+        "train_cells",
+        int,
+        None,
+        "source cells per epoch, or all (default: the protocol's)",
+        positive=True,
+        words={"all": None},
+    ),
     Option("width", float, None, "channel multiplier, 1 = published (default: the protocol's)", positive=True),
     Option("untrained", bool, False, "the untrained control: initial weights, no training step"),
     *TORCH_RUNTIME_OPTIONS,
@@ -73,5 +80,3 @@ def protocol_for(request: EmbedRequest) -> Protocol:
     options = parse_options("inpainting", OPTIONS, request.options)
     fields = ("layer", "epochs", "lr", "batch_size", "train_cells", "width", "untrained")
     return replace(PROTOCOLS[request.protocol], **{key: options[key] for key in fields if key in options})
-
-

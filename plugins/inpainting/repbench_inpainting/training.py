@@ -1,4 +1,5 @@
 """Training Paired Cell Inpainting with :mod:`repbench.torch` and reading out the protein vectors."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,18 +9,35 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from repbench.embedders import EmbedRequest, Embedding
+from repbench.embedders import Embedding, EmbedRequest
 from repbench.errors import RepbenchError
 from repbench.progress import Counter
-from repbench.torch import (CheckpointDir, EpochResult, RunConfig, RunOutcome, Runtime, augment_dihedral,
-                            choose_runtime, derive_seed, epoch_order, evaluate_untrained, features_of_cells,
-                            iter_crops, protein_means, recalibrate_batch_norm, resume_runtime, run_training_epoch,
-                            seed_everything, split_ids, train)
+from repbench.torch import (
+    CheckpointDir,
+    EpochResult,
+    RunConfig,
+    RunOutcome,
+    Runtime,
+    augment_dihedral,
+    choose_runtime,
+    derive_seed,
+    epoch_order,
+    evaluate_untrained,
+    features_of_cells,
+    iter_crops,
+    protein_means,
+    recalibrate_batch_norm,
+    resume_runtime,
+    run_training_epoch,
+    seed_everything,
+    split_ids,
+    train,
+)
 from repbench.torch.seeding import generator
 
-from .protocol import VERSION, Protocol
 from .model import PairedCellInpainting
 from .pairs import pairable_ids, sample_partners
+from .protocol import VERSION, Protocol
 
 EVAL_BATCH = 256
 BN_CELLS = 256  # training cells whose batch statistics the untrained control's batch norms get
@@ -56,18 +74,31 @@ class InpaintingRun:
         train_ids = split_ids(cells, "train")
         self.train_ids = pairable_ids(self.proteins[train_ids], train_ids)
         if len(self.train_ids) < 2:
-            raise RepbenchError("inpainting-no-pairs",
-                                f"{cells.name}: no protein has two train-split cells; inpainting trains on pairs "
-                                "of cells of the same protein")
+            raise RepbenchError(
+                "inpainting-no-pairs",
+                f"{cells.name}: no protein has two train-split cells; inpainting trains on pairs "
+                "of cells of the same protein",
+            )
         self.test_ids = split_ids(cells, "test")
         self.val_sources, self.val_targets = self._validation_pairs(cells, seed)
         self.config = RunConfig(
             name=f"width={protocol.width:g}-lr={protocol.lr:g}-seed={seed}-{protocol.layer}",
-            epochs=protocol.epochs, lr=protocol.lr, seed=seed,
-            identity={"embedder": "inpainting", "version": VERSION, "protocol": protocol.name,
-                      "batch_size": protocol.batch_size, "train_cells": protocol.train_cells,
-                      "width": protocol.width, "beta1": protocol.beta1, "layer": protocol.layer,
-                      "data": str(cells.name), "cells": len(cells)})
+            epochs=protocol.epochs,
+            lr=protocol.lr,
+            seed=seed,
+            identity={
+                "embedder": "inpainting",
+                "version": VERSION,
+                "protocol": protocol.name,
+                "batch_size": protocol.batch_size,
+                "train_cells": protocol.train_cells,
+                "width": protocol.width,
+                "beta1": protocol.beta1,
+                "layer": protocol.layer,
+                "data": str(cells.name),
+                "cells": len(cells),
+            },
+        )
         seed_everything(seed, "init")
         self.model = runtime.prepare_model(PairedCellInpainting(width=protocol.width))
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=protocol.lr, betas=(protocol.beta1, 0.999))
@@ -92,8 +123,9 @@ class InpaintingRun:
         """(source ids, target ids) of one epoch, drawn from (seed, epoch) alone: every train cell gets
         a new partner of its protein; the sources are then ordered and cut to ``train_cells``."""
         seed = self.config.seed
-        partners = self.train_ids[sample_partners(self.proteins[self.train_ids],
-                                                  np.random.default_rng(derive_seed(seed, epoch, "pairs")))]
+        partners = self.train_ids[
+            sample_partners(self.proteins[self.train_ids], np.random.default_rng(derive_seed(seed, epoch, "pairs")))
+        ]
         position = epoch_order(np.arange(len(self.train_ids)), seed, epoch, self.protocol.train_cells)
         return self.train_ids[position], partners[position]
 
@@ -104,20 +136,24 @@ class InpaintingRun:
         target_turns = generator(self.config.seed, epoch, "augment-target")
         size = self.protocol.batch_size
         for start in range(0, len(sources), size):
-            if len(sources[start:start + size]) < 2:  # batch norm cannot normalise a batch of one cell
+            if len(sources[start : start + size]) < 2:  # batch norm cannot normalise a batch of one cell
                 continue
-            source = self.runtime.batch(self.cells.read(sources[start:start + size]))
-            target = self.runtime.batch(self.cells.read(targets[start:start + size]))
+            source = self.runtime.batch(self.cells.read(sources[start : start + size]))
+            target = self.runtime.batch(self.cells.read(targets[start : start + size]))
             yield augment_dihedral(source, source_turns), augment_dihedral(target, target_turns)
 
     def train_epoch(self, epoch: int) -> float:
         step = None
         if self.request.progress is not None:
             n = len(self.epoch_pairs(epoch)[0])
-            step = Counter(self.request.progress, f"inpainting epoch {epoch}/{self.config.epochs}",
-                           -(-n // self.protocol.batch_size))
-        loss = run_training_epoch(self.model, self.optimizer, self._batches(epoch), inpainting_loss, self.runtime,
-                                  on_step=step)
+            step = Counter(
+                self.request.progress,
+                f"inpainting epoch {epoch}/{self.config.epochs}",
+                -(-n // self.protocol.batch_size),
+            )
+        loss = run_training_epoch(
+            self.model, self.optimizer, self._batches(epoch), inpainting_loss, self.runtime, on_step=step
+        )
         return loss
 
     def validation_loss(self) -> float | None:
@@ -125,8 +161,10 @@ class InpaintingRun:
             return None
         total = 0.0
         for start in range(0, len(self.val_sources), EVAL_BATCH):
-            batch = (self.runtime.batch(self.cells.read(self.val_sources[start:start + EVAL_BATCH])),
-                     self.runtime.batch(self.cells.read(self.val_targets[start:start + EVAL_BATCH])))
+            batch = (
+                self.runtime.batch(self.cells.read(self.val_sources[start : start + EVAL_BATCH])),
+                self.runtime.batch(self.cells.read(self.val_targets[start : start + EVAL_BATCH])),
+            )
             with self.runtime.autocast():
                 total += float(inpainting_loss(self.model, batch)) * len(batch[0])
         return total / len(self.val_sources)
@@ -134,8 +172,9 @@ class InpaintingRun:
     def test_embedding(self) -> Embedding:
         """The protein vectors: each test cell's layer features (max over space), averaged per protein."""
         layer = self.protocol.layer
-        vectors = features_of_cells(lambda x: self.model.protein_features(x, layer), self.cells, self.test_ids,
-                                    self.runtime, EVAL_BATCH)
+        vectors = features_of_cells(
+            lambda x: self.model.protein_features(x, layer), self.cells, self.test_ids, self.runtime, EVAL_BATCH
+        )
         names = np.asarray(self.protein_names, dtype=object)[self.proteins[self.test_ids]]
         proteins, means = protein_means(names, vectors)
         return Embedding(proteins=proteins, vectors=means)
@@ -162,8 +201,16 @@ class InpaintingRun:
     def fit(self, on_epoch) -> RunOutcome:
         checkpoints = CheckpointDir(Path(self.request.out_dir) / "checkpoints" / self.config.name)
         self.runtime = resume_runtime(self.runtime, checkpoints)  # a resumed run keeps its precision
-        return train(self.model, self.optimizer, self.runtime, self.config, checkpoints,
-                     train_epoch=self.train_epoch, evaluate=self.evaluate, on_epoch=on_epoch)
+        return train(
+            self.model,
+            self.optimizer,
+            self.runtime,
+            self.config,
+            checkpoints,
+            train_epoch=self.train_epoch,
+            evaluate=self.evaluate,
+            on_epoch=on_epoch,
+        )
 
 
 def embed_with_inpainting(request: EmbedRequest, protocol: Protocol) -> Embedding:
@@ -174,13 +221,24 @@ def embed_with_inpainting(request: EmbedRequest, protocol: Protocol) -> Embeddin
     outcome = run.untrained() if protocol.untrained else run.fit(request.on_epoch)
     last = outcome.history[-1]
     outcome.embedding.params = {
-        "protocol": protocol.name, "layer": protocol.layer, "pooling": "max over space, mean over test cells",
-        "width": protocol.width, "epochs": protocol.epochs, "batch_size": protocol.batch_size,
-        "train_cells_per_epoch": protocol.train_cells or "all", "optimizer": "adam",
-        "lr": protocol.lr, "beta1": protocol.beta1, "seed": request.seed, "kept_epoch": outcome.best_epoch,
-        "final_train_loss": last.get("train_loss"), "final_val_loss": last.get("val_loss"),
-        "train_cells_paired": len(run.train_ids), "resumed_from_epoch": outcome.resumed_from,
-        **run.runtime.describe()}
+        "protocol": protocol.name,
+        "layer": protocol.layer,
+        "pooling": "max over space, mean over test cells",
+        "width": protocol.width,
+        "epochs": protocol.epochs,
+        "batch_size": protocol.batch_size,
+        "train_cells_per_epoch": protocol.train_cells or "all",
+        "optimizer": "adam",
+        "lr": protocol.lr,
+        "beta1": protocol.beta1,
+        "seed": request.seed,
+        "kept_epoch": outcome.best_epoch,
+        "final_train_loss": last.get("train_loss"),
+        "final_val_loss": last.get("val_loss"),
+        "train_cells_paired": len(run.train_ids),
+        "resumed_from_epoch": outcome.resumed_from,
+        **run.runtime.describe(),
+    }
     if protocol.untrained:
         outcome.embedding.params.update({"untrained": True, "epochs": 0, "bn_cells": BN_CELLS})
     return outcome.embedding

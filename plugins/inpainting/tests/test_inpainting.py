@@ -3,6 +3,7 @@
 Numeric tests pin ``precision=fp32`` (the automatic choice is bf16 on AMX / AVX-512 BF16 CPUs); the bf16 path has
 its own cases (marked ``bf16``: emulated on CPUs without native bf16, the narrow network keeps them short).
 """
+
 import copy
 from pathlib import Path
 
@@ -12,15 +13,16 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("repbench_inpainting")
 
-from repbench.data import open_cells  # noqa: E402
-from repbench.embedders import EmbedRequest, Embedder  # noqa: E402
-from repbench.errors import RepbenchError, UsageError  # noqa: E402
-from repbench.torch import choose_runtime, features_of_cells, run_training_epoch  # noqa: E402
 from repbench_inpainting import InpaintingEmbedder  # noqa: E402
 from repbench_inpainting.embedder import protocol_for  # noqa: E402
 from repbench_inpainting.model import PairedCellInpainting  # noqa: E402
 from repbench_inpainting.pairs import pairable_ids, sample_partners  # noqa: E402
 from repbench_inpainting.training import InpaintingRun, inpainting_loss  # noqa: E402
+
+from repbench.data import open_cells  # noqa: E402
+from repbench.embedders import Embedder, EmbedRequest  # noqa: E402
+from repbench.errors import RepbenchError, UsageError  # noqa: E402
+from repbench.torch import choose_runtime, features_of_cells, run_training_epoch  # noqa: E402
 
 TOY = Path(__file__).resolve().parents[3] / "tests" / "data" / "yeast_toy"
 NARROW = 0.125  # an eighth of the published width: conv3_1 has 48 channels, conv4_1 48, conv5_1 32
@@ -50,11 +52,18 @@ def toy_three_test_cells(toy):
 def _request(out, cells, epochs=1, seed=0, on_epoch=None, **options):
     # one step of 8 source cells per epoch at an eighth of the width: an epoch is a second of CPU
     options = {"epochs": epochs, "batch_size": 8, "train_cells": 8, "width": NARROW, "precision": "fp32", **options}
-    return EmbedRequest(cells=cells, out_dir=out, device="cpu", seed=seed,
-                        options={k: str(v) for k, v in options.items()}, on_epoch=on_epoch)
+    return EmbedRequest(
+        cells=cells,
+        out_dir=out,
+        device="cpu",
+        seed=seed,
+        options={k: str(v) for k, v in options.items()},
+        on_epoch=on_epoch,
+    )
 
 
 # -- the network ---------------------------------------------------------------------------------------
+
 
 def test_published_architecture():
     net = PairedCellInpainting(width=1.0)
@@ -89,6 +98,7 @@ def test_target_marker_changes_the_prediction():
 
 # -- pairs -----------------------------------------------------------------------------------------------
 
+
 def test_partners_are_other_cells_of_the_same_protein():
     proteins = np.array(list("AABBBCACD") + ["D"] * 5)
     rng = np.random.default_rng(0)
@@ -99,7 +109,9 @@ def test_partners_are_other_cells_of_the_same_protein():
         assert (proteins[partners] == proteins).all()
         seen.update(zip(range(len(proteins)), partners.tolist()))
     # every ordered pair of distinct cells of a protein turns up (the partner is drawn among all of them)
-    expected = {(i, j) for i in range(len(proteins)) for j in range(len(proteins)) if i != j and proteins[i] == proteins[j]}
+    expected = {
+        (i, j) for i in range(len(proteins)) for j in range(len(proteins)) if i != j and proteins[i] == proteins[j]
+    }
     assert seen == expected
     again = sample_partners(proteins, np.random.default_rng(5))
     assert np.array_equal(again, sample_partners(proteins, np.random.default_rng(5)))
@@ -130,9 +142,11 @@ def test_epoch_pairs_use_train_cells_of_one_protein_and_change_per_epoch(toy, tm
 
 # -- the embedder ----------------------------------------------------------------------------------------
 
+
 def test_registered_and_satisfies_the_protocol():
     assert isinstance(InpaintingEmbedder(), Embedder)
     from repbench import plugins
+
     plugins.reset()
     assert "inpainting" in plugins.embedders()
 
@@ -195,19 +209,22 @@ def test_loss_falls_over_a_few_steps_on_a_fixed_batch(toy):
 def test_resume_after_interruption_is_exact(tiny, tmp_path, precision):
     """Bit for bit in either precision (same machine, same threads, and a resumed run keeps its precision)."""
     straight_reports = []
-    straight = InpaintingEmbedder().embed(_request(tmp_path / "a", tiny, epochs=2, on_epoch=straight_reports.append,
-                                                   precision=precision))
+    straight = InpaintingEmbedder().embed(
+        _request(tmp_path / "a", tiny, epochs=2, on_epoch=straight_reports.append, precision=precision)
+    )
 
     def stop_after_one(report):
         if report.epoch == 1:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=stop_after_one,
-                                            precision=precision))
+        InpaintingEmbedder().embed(
+            _request(tmp_path / "b", tiny, epochs=2, on_epoch=stop_after_one, precision=precision)
+        )
     seen = []
-    resumed = InpaintingEmbedder().embed(_request(tmp_path / "b", tiny, epochs=2, on_epoch=seen.append,
-                                                  precision=precision))
+    resumed = InpaintingEmbedder().embed(
+        _request(tmp_path / "b", tiny, epochs=2, on_epoch=seen.append, precision=precision)
+    )
     # epoch 1 is handed over again from its checkpoint (its record may not have been written), then epoch 2
     assert [r.epoch for r in seen] == [1, 2] and resumed.params["resumed_from_epoch"] == 1
     assert [r.logs for r in seen] == [r.logs for r in straight_reports]
@@ -226,10 +243,16 @@ def test_checkpoints_of_other_settings_are_refused(tiny, tmp_path):
     assert error.value.code == "checkpoint-mismatch"
 
 
-@pytest.mark.parametrize("options, code", [
-    ({"layer": "fc7"}, "bad-option"), ({"epochs": "0"}, "bad-option"), ({"lr": "fast"}, "bad-option"),
-    ({"width": "-1"}, "bad-option"), ({"colour": "red"}, "unknown-option"),
-])
+@pytest.mark.parametrize(
+    "options, code",
+    [
+        ({"layer": "fc7"}, "bad-option"),
+        ({"epochs": "0"}, "bad-option"),
+        ({"lr": "fast"}, "bad-option"),
+        ({"width": "-1"}, "bad-option"),
+        ({"colour": "red"}, "unknown-option"),
+    ],
+)
 def test_bad_options_are_usage_errors(options, code, tiny, tmp_path):
     with pytest.raises(UsageError) as error:
         InpaintingEmbedder().embed(EmbedRequest(cells=tiny, out_dir=tmp_path, options=options))
@@ -242,8 +265,9 @@ def test_a_set_without_pairs_is_a_clear_error(tmp_path):
 
     class OneCellEach:
         name, dataset, classes = "singles", "synthetic", []
-        index = pd.DataFrame({"protein": ["A", "B", "A", "B"], "split": ["train", "train", "test", "test"],
-                              "label": -1})
+        index = pd.DataFrame(
+            {"protein": ["A", "B", "A", "B"], "split": ["train", "train", "test", "test"], "label": -1}
+        )
 
         def read(self, ids):
             return np.zeros((len(ids), 2, 64, 64), np.float32)

@@ -2,6 +2,7 @@
 
 torch is imported only when the embedder runs, so listing plugins stays fast.
 """
+
 import repbench
 
 from .embedder import PifiaEmbedder

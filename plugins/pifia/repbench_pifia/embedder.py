@@ -17,6 +17,7 @@ Protocols (``--protocol``):
 Either way the epoch with the lowest validation loss (protein-identity cross-entropy on held-out cells of
 the same proteins) is kept, and every epoch is checkpointed under ``out_dir/checkpoints/<run>/``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -54,15 +55,26 @@ PROTOCOLS = {
 #: the protocol field of the same name
 OPTIONS = (
     Option("epochs", int, None, "training epochs (default: the protocol's)", positive=True),
-    Option("lr", float, None, "initial Adam learning rate, cosine decay to 0 (default: the protocol's)",
-           positive=True),
+    Option("lr", float, None, "initial Adam learning rate, cosine decay to 0 (default: the protocol's)", positive=True),
     Option("batch_size", int, None, "training batch size (default: the protocol's)", positive=True),
-    Option("train_cells", int, None, "training cells per epoch, or all (default: the protocol's)", positive=True,
-           words={"all": None}),
-    Option("val_cells", int, None, "validation cells, or all (default: the protocol's)", positive=True,
-           words={"all": None}),
-    Option("width", float, None, "channel multiplier of the convolutions, 1 = published (default: the protocol's)",
-           positive=True),
+    Option(
+        "train_cells",
+        int,
+        None,
+        "training cells per epoch, or all (default: the protocol's)",
+        positive=True,
+        words={"all": None},
+    ),
+    Option(
+        "val_cells", int, None, "validation cells, or all (default: the protocol's)", positive=True, words={"all": None}
+    ),
+    Option(
+        "width",
+        float,
+        None,
+        "channel multiplier of the convolutions, 1 = published (default: the protocol's)",
+        positive=True,
+    ),
     Option("dropout", float, None, "dropout before the classifier, in [0, 1) (default: 0.02)"),
     Option("bn_cells", int, None, "cells for the batch-norm recalibration (default: 256)", positive=True),
     Option("rfp", bool, False, "also feed the marker (RFP) channel; the authors use GFP alone"),
@@ -85,8 +97,10 @@ def protocol_for(request: EmbedRequest) -> Protocol:
 class PifiaEmbedder:
     name = "pifia"
     labels = ("protein-identity",)  # trained to tell which protein a cell shows
-    description = ("PIFiA (Razdaibiedina et al. 2024): CNN trained to classify protein identity; "
-                   "last hidden layer (64) averaged per protein")
+    description = (
+        "PIFiA (Razdaibiedina et al. 2024): CNN trained to classify protein identity; "
+        "last hidden layer (64) averaged per protein"
+    )
     version = VERSION
     requires_cells = True
     options = OPTIONS

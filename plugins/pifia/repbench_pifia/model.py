@@ -8,6 +8,7 @@ DeepLoc's convolutional stack with "valid" (unpadded) 3x3 convolutions: 64, 64, 
 Input: the CellSet's (b, 2, 64, 64) crops; the network reads the GFP channel (0) alone unless ``rfp`` is
 set (then both), as the authors trained on GFP alone.
 """
+
 from __future__ import annotations
 
 import torch
@@ -33,13 +34,25 @@ def _conv_stack(in_channels: int, width: float) -> tuple[nn.Sequential, int, int
 
 
 class PifiaNet(nn.Module):
-    def __init__(self, n_classes: int, width: float = 1.0, rfp: bool = False, dense1: int = 128,
-                 features: int = 64, dropout: float = 0.02):
+    def __init__(
+        self,
+        n_classes: int,
+        width: float = 1.0,
+        rfp: bool = False,
+        dense1: int = 128,
+        features: int = 64,
+        dropout: float = 0.02,
+    ):
         super().__init__()
         self.rfp = rfp
         self.convs, channels, side = _conv_stack(2 if rfp else 1, width)
-        self.hidden = nn.Sequential(nn.Flatten(), nn.Linear(channels * side * side, dense1), nn.ReLU(inplace=True),
-                                    nn.Linear(dense1, features), nn.ReLU(inplace=True))
+        self.hidden = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(channels * side * side, dense1),
+            nn.ReLU(inplace=True),
+            nn.Linear(dense1, features),
+            nn.ReLU(inplace=True),
+        )
         self.dropout = nn.Dropout(dropout)
         self.classify = nn.Linear(features, n_classes)
 

@@ -1,6 +1,7 @@
 """PIFiA (plugins/pifia): architecture, protein-identity classes, splits, schedule, determinism, resume, options.
 
 The untrained control is tested with the other learned embedders in tests/test_untrained.py."""
+
 import math
 
 import numpy as np
@@ -30,11 +31,18 @@ def tiny(tmp_path_factory):
 
 def _request(out, cells, epochs=1, seed=0, on_epoch=None, **options):
     options = {"epochs": epochs, "batch_size": 8, "train_cells": 8, "width": NARROW, "precision": "fp32", **options}
-    return EmbedRequest(cells=cells, out_dir=out, device="cpu", seed=seed,
-                        options={k: str(v) for k, v in options.items()}, on_epoch=on_epoch)
+    return EmbedRequest(
+        cells=cells,
+        out_dir=out,
+        device="cpu",
+        seed=seed,
+        options={k: str(v) for k, v in options.items()},
+        on_epoch=on_epoch,
+    )
 
 
 # -- the network ---------------------------------------------------------------------------------------
+
 
 def test_published_architecture():
     net = PifiaNet(n_classes=4049)  # the authors' pretrained network has 4,049 protein classes
@@ -83,6 +91,7 @@ def test_forward_flops_counts_every_multiply_add():
 
 # -- classes, splits, schedule ---------------------------------------------------------------------------
 
+
 def test_every_protein_is_a_class_and_trains(tiny, tmp_path):
     run = PifiaRun(_request(tmp_path, tiny), protocol_for(_request(tmp_path, tiny)), choose_runtime("cpu"))
     proteins, splits = tiny.index["protein"].to_numpy(), tiny.index["split"].to_numpy()
@@ -127,10 +136,12 @@ def test_loss_falls_on_a_fixed_batch(tiny):
 
 # -- the embedder ----------------------------------------------------------------------------------------
 
+
 def test_registered_satisfies_the_protocol_and_declares_its_labels():
     assert isinstance(PifiaEmbedder(), Embedder)
     assert PifiaEmbedder.labels == "protein identity"
     from repbench import plugins
+
     plugins.reset()
     assert "pifia" in plugins.embedders()
 
@@ -138,8 +149,9 @@ def test_registered_satisfies_the_protocol_and_declares_its_labels():
 def test_options_name_protocol_fields():
     names = set(Protocol.__dataclass_fields__)
     assert {o.name for o in OPTIONS} - {"precision", "channels_last"} <= names
-    assert PROTOCOLS["paper"] == Protocol("paper", epochs=30, lr=3e-4, batch_size=128, train_cells=None, val_cells=None,
-                                          width=1.0)  # the authors' command: lr 3e-4, cosine, dropout 0.02, 30 epochs
+    assert PROTOCOLS["paper"] == Protocol(
+        "paper", epochs=30, lr=3e-4, batch_size=128, train_cells=None, val_cells=None, width=1.0
+    )  # the authors' command: lr 3e-4, cosine, dropout 0.02, 30 epochs
 
 
 def test_embedding_shape_finite_deterministic_and_means_of_test_cells(tiny, tmp_path):
@@ -191,11 +203,18 @@ def test_resume_after_interruption_is_exact(tiny, tmp_path):
     assert error.value.code == "checkpoint-mismatch"
 
 
-@pytest.mark.parametrize("options, code", [
-    ({"epochs": "0"}, "bad-option"), ({"lr": "fast"}, "bad-option"), ({"width": "-1"}, "bad-option"),
-    ({"dropout": "1"}, "bad-option"), ({"train_cells": "some"}, "bad-option"), ({"rfp": "maybe"}, "bad-option"),
-    ({"layer": "fc1"}, "unknown-option"),
-])
+@pytest.mark.parametrize(
+    "options, code",
+    [
+        ({"epochs": "0"}, "bad-option"),
+        ({"lr": "fast"}, "bad-option"),
+        ({"width": "-1"}, "bad-option"),
+        ({"dropout": "1"}, "bad-option"),
+        ({"train_cells": "some"}, "bad-option"),
+        ({"rfp": "maybe"}, "bad-option"),
+        ({"layer": "fc1"}, "unknown-option"),
+    ],
+)
 def test_bad_options_are_usage_errors(options, code, tiny, tmp_path):
     with pytest.raises(UsageError) as error:
         PifiaEmbedder().embed(EmbedRequest(cells=tiny, out_dir=tmp_path, options=options))

@@ -11,6 +11,7 @@ declare them in ``options`` (name, type, default, help); the core checks ``--opt
 the declaration and hands ``embed`` typed values in ``request.options`` (docs/plugins.md). Progress: call
 ``request.progress(stage, done, total)`` when it is not None (docs/plugins.md).
 """
+
 from __future__ import annotations
 
 import numpy as np

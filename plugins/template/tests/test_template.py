@@ -1,4 +1,5 @@
 """The template embedder on a tiny in-memory CellSet: one vector per protein with test cells, mean of its cells."""
+
 import numpy as np
 import pandas as pd
 from repbench_template import TemplateEmbedder, cell_features
@@ -24,8 +25,9 @@ class TinyCells:
         centre, rim = (radius < 12).astype(np.float32), ((radius > 24) & (radius < 30)).astype(np.float32)
         rng = np.random.default_rng(0)
         gfp = [centre if p == "PROT_A" else rim for p in self.index["protein"]]
-        crops = np.stack([np.stack([g + 0.05 * rng.standard_normal(g.shape), rng.standard_normal(g.shape)])
-                          for g in gfp])
+        crops = np.stack(
+            [np.stack([g + 0.05 * rng.standard_normal(g.shape), rng.standard_normal(g.shape)]) for g in gfp]
+        )
         centred = crops - crops.mean(axis=(2, 3), keepdims=True)
         self.crops = (centred / crops.std(axis=(2, 3), keepdims=True)).astype(np.float32)
         self.reads = []

@@ -4,6 +4,7 @@ Results (the score table, ``--json``) go to stdout; progress, warnings and error
 wraps when it is not a terminal (a piped table keeps its rows on one line each). ``-q/--quiet`` and
 ``--debug`` work before and after the subcommand (:func:`command` adds them to every command).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -154,8 +155,7 @@ def command(func: Callable) -> Callable:
     ]
     params = list(signature.parameters.values())
     wrapper.__signature__ = signature.replace(parameters=params + extra)
-    wrapper.__annotations__ = {**{p.name: p.annotation for p in params}, "quiet_flag": QuietOpt,
-                               "debug_flag": DebugOpt}
+    wrapper.__annotations__ = {**{p.name: p.annotation for p in params}, "quiet_flag": QuietOpt, "debug_flag": DebugOpt}
     return wrapper
 
 
@@ -216,7 +216,14 @@ def progress_bar(enabled: bool = True) -> Iterator[Progress | None]:
         TimeRemainingColumn,
     )
 
-    bar = Bar(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-              TimeElapsedColumn(), TimeRemainingColumn(), console=console.get(), transient=True)
+    bar = Bar(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console.get(),
+        transient=True,
+    )
     with bar:
         yield _Reporter(bar)

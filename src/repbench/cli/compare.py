@@ -3,6 +3,7 @@
 Thin: the work is :func:`repbench.verdicts.compare_tables`. The verdict table goes to stdout (or the whole
 comparison with ``--json``); progress to stderr.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,15 +36,37 @@ def _p(x: float | None) -> str:
 
 def render(result: dict) -> list:
     """The verdict table (tier x metric) and the table of groups that differ most."""
-    verdicts = Table(header_style="bold", title_justify="left",
-                     title="A - B per tier: paired bootstrap over the proteins both cover; p Holm-adjusted")
-    for column, justify in (("tier", "left"), ("proteins", "right"), ("metric", "left"), ("A", "right"),
-                            ("B", "right"), ("A - B [95% CI]", "right"), ("p", "right"), ("verdict", "left")):
+    verdicts = Table(
+        header_style="bold",
+        title_justify="left",
+        title="A - B per tier: paired bootstrap over the proteins both cover; p Holm-adjusted",
+    )
+    for column, justify in (
+        ("tier", "left"),
+        ("proteins", "right"),
+        ("metric", "left"),
+        ("A", "right"),
+        ("B", "right"),
+        ("A - B [95% CI]", "right"),
+        ("p", "right"),
+        ("verdict", "left"),
+    ):
         verdicts.add_column(column, justify=justify)
-    groups = Table(header_style="bold", title_justify="left",
-                   title="Groups where A and B differ most (group mAP; q: Benjamini-Hochberg over a tier's groups)")
-    for column, justify in (("tier", "left"), ("group", "left"), ("name", "left"), ("size", "right"),
-                            ("A", "right"), ("B", "right"), ("A - B", "right"), ("q", "right")):
+    groups = Table(
+        header_style="bold",
+        title_justify="left",
+        title="Groups where A and B differ most (group mAP; q: Benjamini-Hochberg over a tier's groups)",
+    )
+    for column, justify in (
+        ("tier", "left"),
+        ("group", "left"),
+        ("name", "left"),
+        ("size", "right"),
+        ("A", "right"),
+        ("B", "right"),
+        ("A - B", "right"),
+        ("q", "right"),
+    ):
         groups.add_column(column, justify=justify)
     for tier, scores in result["tiers"].items():
         if scores.get("skipped"):
@@ -52,14 +75,28 @@ def render(result: dict) -> list:
         for k, metric in enumerate(METRICS):
             m = scores[metric]
             style = VERDICT_STYLE[m["verdict"]]
-            verdicts.add_row(escape(tier) if k == 0 else "", str(scores["proteins"]) if k == 0 else "",
-                             METRIC_TITLES.get(metric, metric), _num(m["a"]), _num(m["b"]),
-                             f"{m['difference']:+.3f} [{_num(m['ci'][0])}, {_num(m['ci'][1])}]",
-                             _p(m["p_adjusted"]), f"[{style}]{m['verdict']}[/]",
-                             end_section=k == len(METRICS) - 1)
+            verdicts.add_row(
+                escape(tier) if k == 0 else "",
+                str(scores["proteins"]) if k == 0 else "",
+                METRIC_TITLES.get(metric, metric),
+                _num(m["a"]),
+                _num(m["b"]),
+                f"{m['difference']:+.3f} [{_num(m['ci'][0])}, {_num(m['ci'][1])}]",
+                _p(m["p_adjusted"]),
+                f"[{style}]{m['verdict']}[/]",
+                end_section=k == len(METRICS) - 1,
+            )
         for g in scores["groups"][:SHOWN_GROUPS]:
-            groups.add_row(escape(tier), escape(g["group"]), escape(g["name"]), str(g["size"]), _num(g["map_a"]),
-                           _num(g["map_b"]), f"{g['difference']:+.3f}", _p(g["q"]))
+            groups.add_row(
+                escape(tier),
+                escape(g["group"]),
+                escape(g["name"]),
+                str(g["size"]),
+                _num(g["map_a"]),
+                _num(g["map_b"]),
+                f"{g['difference']:+.3f}",
+                _p(g["q"]),
+            )
     return [verdicts, groups]
 
 
@@ -73,27 +110,45 @@ def _standards(name: Optional[str], folder: Optional[Path]):
 def compare_cmd(
     a: Annotated[Path, typer.Argument(help="Table A (Parquet protein table).")],
     b: Annotated[Path, typer.Argument(help="Table B (Parquet protein table).")],
-    as_json: Annotated[bool, common.flag("--json", help="The whole comparison as JSON on stdout, nothing "
-                                         "else.")] = False,
-    terms: Annotated[Optional[Path], typer.Option("--terms", help="Write every group's mAP for A and B, the "
-                                                  "difference, p and q to this CSV file.")] = None,
-    tier: Annotated[Optional[List[str]], typer.Option("--tier", "-t", help="Tier to compare (repeatable; "
-                                                      "default: all).")] = None,
-    resamples: Annotated[int, typer.Option("--resamples", min=2, help="Bootstrap resamples (mAP, F0.5).")]
-    = DEFAULT_RESAMPLES,
-    ami_resamples: Annotated[int, typer.Option("--ami-resamples", min=2, help="Of those, how many recompute "
-                                               "AMI (slow).")] = AMI_RESAMPLES,
+    as_json: Annotated[
+        bool, common.flag("--json", help="The whole comparison as JSON on stdout, nothing else.")
+    ] = False,
+    terms: Annotated[
+        Optional[Path],
+        typer.Option("--terms", help="Write every group's mAP for A and B, the difference, p and q to this CSV file."),
+    ] = None,
+    tier: Annotated[
+        Optional[List[str]], typer.Option("--tier", "-t", help="Tier to compare (repeatable; default: all).")
+    ] = None,
+    resamples: Annotated[
+        int, typer.Option("--resamples", min=2, help="Bootstrap resamples (mAP, F0.5).")
+    ] = DEFAULT_RESAMPLES,
+    ami_resamples: Annotated[
+        int, typer.Option("--ami-resamples", min=2, help="Of those, how many recompute AMI (slow).")
+    ] = AMI_RESAMPLES,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the resampled proteins.")] = 0,
-    standards: Annotated[Optional[str], typer.Option("--standards", help="Standards set (default: "
-                                                     f"{standards_mod.DEFAULT_VERSION}).")] = None,
-    standards_dir: Annotated[Optional[Path], typer.Option(
-        "--standards-dir", help="Development override: other standards (results are not comparable).")] = None,
+    standards: Annotated[
+        Optional[str], typer.Option("--standards", help=f"Standards set (default: {standards_mod.DEFAULT_VERSION}).")
+    ] = None,
+    standards_dir: Annotated[
+        Optional[Path],
+        typer.Option("--standards-dir", help="Development override: other standards (results are not comparable)."),
+    ] = None,
 ) -> None:
     """Compare two tables on the proteins both cover: A - B of mAP, AMI and F0.5 per tier, with paired p."""
     st = _standards(standards, standards_dir)
     with common.progress_bar(enabled=not as_json) as progress:
-        result = api.compare(a, b, st, tiers=tier, resamples=resamples, ami_resamples=ami_resamples, seed=seed,
-                             progress=progress, warn=lambda line: common.warn(line)).record
+        result = api.compare(
+            a,
+            b,
+            st,
+            tiers=tier,
+            resamples=resamples,
+            ami_resamples=ami_resamples,
+            seed=seed,
+            progress=progress,
+            warn=lambda line: common.warn(line),
+        ).record
     if terms is not None:
         write_terms(terms, result)
     if as_json:

@@ -1,4 +1,5 @@
 """``repbench data``: convert a TIFF layout to shards, describe a data set, generate the synthetic set."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,13 +18,17 @@ OverwriteOpt = Annotated[bool, common.flag("--overwrite", help="Replace OUT if i
 
 def _print_summary(summary: dict) -> None:
     out = common.out
-    out.print(f"[bold]{escape(summary['name'])}[/] ({escape(summary['format'])}, dataset "
-              f"[bold]{escape(summary['dataset'])}[/])")
+    out.print(
+        f"[bold]{escape(summary['name'])}[/] ({escape(summary['format'])}, dataset "
+        f"[bold]{escape(summary['dataset'])}[/])"
+    )
     splits = ", ".join(f"{escape(k)} {v:,}" for k, v in summary["splits"].items())
     out.print(f"  cells {summary['cells']:,}   proteins {summary['proteins']:,}   splits: {splits}")
     used = {c: n for c, n in summary["cells_per_class"].items() if n}
-    out.print(f"  labelled: {summary['labelled_cells']:,} cells of {summary['labelled_proteins']:,} proteins, "
-              f"{len(used)} of {len(summary['classes'])} classes present")
+    out.print(
+        f"  labelled: {summary['labelled_cells']:,} cells of {summary['labelled_proteins']:,} proteins, "
+        f"{len(used)} of {len(summary['classes'])} classes present"
+    )
     if used:
         out.print("  " + ", ".join(f"{escape(c)} {n:,}" for c, n in used.items()))
 
@@ -33,11 +38,13 @@ def _print_summary(summary: dict) -> None:
 def convert_command(
     src: Annotated[Path, typer.Argument(help="TIFF-layout folder: <SRC>/<PROTEIN>/<name>_gfp.tif + <name>_rfp.tif.")],
     out: Annotated[Path, typer.Argument(help="New shard folder to write (written as OUT.tmp, then renamed).")],
-    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels table, CSV/TSV protein,class "
-                                                   "(default: Huh 2003).")] = None,
+    labels: Annotated[
+        Optional[Path], typer.Option("--labels", help="Labels table, CSV/TSV protein,class (default: Huh 2003).")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the per-protein 80/10/10 split.")] = 0,
-    dtype: Annotated[str, typer.Option("--dtype", help="Storage type of the crops: float32 (exact) or "
-                                       "float16.")] = "float32",
+    dtype: Annotated[
+        str, typer.Option("--dtype", help="Storage type of the crops: float32 (exact) or float16.")
+    ] = "float32",
     cells_per_shard: Annotated[int, typer.Option("--cells-per-shard", help="Cells per .npy shard file.")] = 4096,
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
@@ -46,8 +53,16 @@ def convert_command(
     from ..data import shards
 
     with common.progress_bar(enabled=not as_json) as progress:
-        path = shards.convert(src, out, progress, labels=labels, seed=seed, dtype=dtype,
-                              cells_per_shard=cells_per_shard, overwrite=overwrite)
+        path = shards.convert(
+            src,
+            out,
+            progress,
+            labels=labels,
+            seed=seed,
+            dtype=dtype,
+            cells_per_shard=cells_per_shard,
+            overwrite=overwrite,
+        )
     _report_new_folder(path, as_json)
 
 
@@ -55,8 +70,9 @@ def convert_command(
 @common.command
 def info_command(
     path: Annotated[str, typer.Argument(help="'demo', a shard folder or a TIFF-layout folder.")],
-    labels: Annotated[Optional[Path], typer.Option("--labels", help="Labels table to apply (default: as stored, "
-                                                   "else Huh 2003).")] = None,
+    labels: Annotated[
+        Optional[Path], typer.Option("--labels", help="Labels table to apply (default: as stored, else Huh 2003).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cells, proteins, split counts, classes and the dataset tag of a data set."""

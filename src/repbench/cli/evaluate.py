@@ -3,6 +3,7 @@
 Thin: the work is :mod:`repbench.api` and :mod:`repbench.submit`. The score table goes to stdout (or the
 record with ``--json``); progress and warnings to stderr.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -32,21 +33,36 @@ class Dataset(str, Enum):
     unknown = "unknown"
 
 
-FileArg = Annotated[Path, typer.Argument(help="Parquet protein table (protein + embedding, or protein + numeric "
-                                         "columns).")]
+FileArg = Annotated[
+    Path, typer.Argument(help="Parquet protein table (protein + embedding, or protein + numeric columns).")
+]
 JsonOpt = Annotated[bool, common.flag("--json", help="Machine-readable JSON on stdout, nothing else.")]
-TiersOpt = Annotated[Optional[List[str]], typer.Option("--tier", "-t", help="Tier to score (repeatable; default: "
-                                                       "all).")]
+TiersOpt = Annotated[
+    Optional[List[str]], typer.Option("--tier", "-t", help="Tier to score (repeatable; default: all).")
+]
 MaxProteinsOpt = Annotated[int, typer.Option("--max-proteins", help="Refuse tables with more rows.")]
 MaxDimsOpt = Annotated[int, typer.Option("--max-dims", help="Refuse tables with more dimensions.")]
-DuplicatesOpt = Annotated[Duplicates, typer.Option(
-    "--duplicates", help="Rows whose names map to one ORF (an old gene name and its ORF): refuse the table, keep "
-    "the first row, or average them.")]
-StandardsOpt = Annotated[Optional[str], typer.Option(
-    "--standards", "-s", help="Standard set: yeast-v1 or human-v1, as `repbench standards` lists them (default: the "
-    "one the table's metadata names, else yeast-v1).")]
-StandardsDirOpt = Annotated[Optional[Path], typer.Option(
-    "--standards-dir", help="Development override: other standards (results are stamped unofficial).")]
+DuplicatesOpt = Annotated[
+    Duplicates,
+    typer.Option(
+        "--duplicates",
+        help="Rows whose names map to one ORF (an old gene name and its ORF): refuse the table, keep "
+        "the first row, or average them.",
+    ),
+]
+StandardsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--standards",
+        "-s",
+        help="Standard set: yeast-v1 or human-v1, as `repbench standards` lists them (default: the "
+        "one the table's metadata names, else yeast-v1).",
+    ),
+]
+StandardsDirOpt = Annotated[
+    Optional[Path],
+    typer.Option("--standards-dir", help="Development override: other standards (results are stamped unofficial)."),
+]
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -111,9 +127,15 @@ def evaluate_cmd(
 ) -> None:
     """Score a protein table on the frozen tiers: AMI, mAP and F0.5 per tier, with chance levels."""
     with common.progress_bar(enabled=not as_json) as progress:
-        result = api.evaluate(file, _standards(standards_dir, standards), tiers=tier, duplicates=duplicates.value,
-                              limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims), progress=progress,
-                              warn=lambda line: common.warn(f"{file}: {line}"))
+        result = api.evaluate(
+            file,
+            _standards(standards_dir, standards),
+            tiers=tier,
+            duplicates=duplicates.value,
+            limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims),
+            progress=progress,
+            warn=lambda line: common.warn(f"{file}: {line}"),
+        )
     if as_json:
         common.print_json(result.record)
     else:
@@ -130,14 +152,20 @@ def validate_cmd(
     standards: StandardsOpt = None,
 ) -> None:
     """Check a protein table without scoring it."""
-    report = api.validate(file, standards, duplicates=duplicates.value,
-                          limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims),
-                          warn=lambda line: common.warn(f"{file}: {line}"))
+    report = api.validate(
+        file,
+        standards,
+        duplicates=duplicates.value,
+        limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims),
+        warn=lambda line: common.warn(f"{file}: {line}"),
+    )
     if as_json:
         common.print_json(report)
     else:
-        common.out.print(f"[green]ok[/] {escape(str(file))}: {report['proteins']} proteins x "
-                         f"{report['dimension']} dims ({escape(report['standards'])})")
+        common.out.print(
+            f"[green]ok[/] {escape(str(file))}: {report['proteins']} proteins x "
+            f"{report['dimension']} dims ({escape(report['standards'])})"
+        )
 
 
 @common.command
@@ -145,22 +173,44 @@ def submit_cmd(
     file: FileArg,
     name: Annotated[str, typer.Option("--name", help="Display name on the leaderboard.")],
     description: Annotated[str, typer.Option("--description", help="One paragraph about the model.")] = "",
-    dataset: Annotated[Optional[Dataset], typer.Option(
-        "--dataset", help="What the vectors were computed from: real images, synthetic data, or unknown "
-        "(default: the table's metadata, else unknown).")] = None,
-    to: Annotated[Optional[Path], typer.Option(
-        "--to", "--submissions", help="Submissions folder (default: $REPBENCH_LEADERBOARD, else the nearest "
-        "leaderboard/submissions here or above).")] = None,
+    dataset: Annotated[
+        Optional[Dataset],
+        typer.Option(
+            "--dataset",
+            help="What the vectors were computed from: real images, synthetic data, or unknown "
+            "(default: the table's metadata, else unknown).",
+        ),
+    ] = None,
+    to: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--to",
+            "--submissions",
+            help="Submissions folder (default: $REPBENCH_LEADERBOARD, else the nearest "
+            "leaderboard/submissions here or above).",
+        ),
+    ] = None,
     replace: Annotated[bool, common.flag("--replace", help="Overwrite an existing record of the same name.")] = False,
-    reference: Annotated[bool, common.flag("--reference", help="Mark as a reference baseline (shaded, never "
-                                            "ranked).")] = False,
-    copy_embedding: Annotated[bool, common.flag("--copy-embedding/--no-copy-embedding", help="Keep the table "
-                                                 "beside the record (for the t-SNE map).")] = True,
-    trajectory: Annotated[Optional[Path], typer.Option("--trajectory", help="trajectory.json of a run (default: "
-                                                       "beside FILE).")] = None,
-    labels: Annotated[Optional[str], typer.Option(
-        "--labels", help="Labels the model was trained with, comma-separated: localization, protein-identity, or "
-        "none (default: the table's metadata, else not declared).")] = None,
+    reference: Annotated[
+        bool, common.flag("--reference", help="Mark as a reference baseline (shaded, never ranked).")
+    ] = False,
+    copy_embedding: Annotated[
+        bool,
+        common.flag(
+            "--copy-embedding/--no-copy-embedding", help="Keep the table beside the record (for the t-SNE map)."
+        ),
+    ] = True,
+    trajectory: Annotated[
+        Optional[Path], typer.Option("--trajectory", help="trajectory.json of a run (default: beside FILE).")
+    ] = None,
+    labels: Annotated[
+        Optional[str],
+        typer.Option(
+            "--labels",
+            help="Labels the model was trained with, comma-separated: localization, protein-identity, or "
+            "none (default: the table's metadata, else not declared).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     duplicates: DuplicatesOpt = Duplicates.error,
     max_proteins: MaxProteinsOpt = 50_000,
@@ -169,17 +219,31 @@ def submit_cmd(
 ) -> None:
     """Validate, evaluate and write a leaderboard record (atomically) to <submissions>/<slug>.json."""
     with common.progress_bar(enabled=not as_json) as progress:
-        done = submit_table(file, name, description, to=to, dataset=None if dataset is None else dataset.value,
-                            replace=replace, reference=reference, copy_embedding=copy_embedding,
-                            trajectory=trajectory, duplicates=duplicates.value, labels=parse_labels(labels),
-                            limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims), standards=standards,
-                            progress=progress, warn=lambda line: common.warn(f"{file}: {line}"))
+        done = submit_table(
+            file,
+            name,
+            description,
+            to=to,
+            dataset=None if dataset is None else dataset.value,
+            replace=replace,
+            reference=reference,
+            copy_embedding=copy_embedding,
+            trajectory=trajectory,
+            duplicates=duplicates.value,
+            labels=parse_labels(labels),
+            limits=Limits(max_proteins=max_proteins, max_dimensions=max_dims),
+            standards=standards,
+            progress=progress,
+            warn=lambda line: common.warn(f"{file}: {line}"),
+        )
     if as_json:
         common.print_json({"ok": True, "record": str(done.record_path), "slug": done.slug, "result": done.record})
     else:
         print_scores(done.record)
-        common.console.print(f"[green]wrote[/] {escape(str(done.record_path))}"
-                             + (f" and {escape(done.table_copy.name)}" if done.table_copy else ""))
+        common.console.print(
+            f"[green]wrote[/] {escape(str(done.record_path))}"
+            + (f" and {escape(done.table_copy.name)}" if done.table_copy else "")
+        )
 
 
 def standards_info(st: "standards_mod.Standards") -> dict:
@@ -222,16 +286,21 @@ def standards_cmd(
         common.print_json(infos[0] if version else {"default": standards_mod.DEFAULT_VERSION, "sets": infos})
         return
     for info in infos:
-        table = Table(title=f"standards {escape(info['version'])} ({escape(info['organism'])}; manifest sha256 "
-                      f"{info['manifest_sha256'][:16]}...)", title_justify="left")
+        table = Table(
+            title=f"standards {escape(info['version'])} ({escape(info['organism'])}; manifest sha256 "
+            f"{info['manifest_sha256'][:16]}...)",
+            title_justify="left",
+        )
         for col in ("tier", "groups", "proteins", "rule", "source"):
             table.add_column(col)
         for t, v in info["tiers"].items():
             name = t if v["default"] else f"{t} (extra: --tier {t})"
             table.add_row(escape(name), str(v["groups"]), str(v["proteins"]), escape(v["rule"]), escape(v["source"]))
         common.out.print(table)
-        common.out.print(f"reference proteome: {info['reference_proteome']} proteins "
-                         f"({escape(info['reference_source'])}). Licences: see NOTICE ({escape(info['notice_path'])})")
+        common.out.print(
+            f"reference proteome: {info['reference_proteome']} proteins "
+            f"({escape(info['reference_source'])}). Licences: see NOTICE ({escape(info['notice_path'])})"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
 """``repbench run-merge``: merge the single-job runs of a grid (library: repbench.merge, docs/distributed.md)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """``repbench leaderboard build`` and ``repbench leaderboard serve``: the static site of the submissions."""
+
 from __future__ import annotations
 
 import os
@@ -18,16 +19,35 @@ leaderboard_app = typer.Typer(help="Build the static leaderboard site, or look a
 @leaderboard_app.command("build")
 @common.command
 def build(
-    submissions: Annotated[Optional[Path], typer.Option(
-        "--submissions", help="Folder of submission records (*.json) (default: $REPBENCH_LEADERBOARD, else the "
-        "nearest leaderboard/submissions here or above).")] = None,
-    out: Annotated[Optional[Path], typer.Option(
-        "--out", help="Site folder, replaced as a whole when the build succeeds (default: site/ beside the "
-        "submissions folder).")] = None,
-    cache: Annotated[Optional[Path], typer.Option(
-        "--cache", help="Folder of cached pictures (default: $REPBENCH_CACHE, else OUT/.cache).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", show_default=False, help="Worker processes for pictures "
-                                      "not yet cached (default: one per CPU).")] = 0,
+    submissions: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--submissions",
+            help="Folder of submission records (*.json) (default: $REPBENCH_LEADERBOARD, else the "
+            "nearest leaderboard/submissions here or above).",
+        ),
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            help="Site folder, replaced as a whole when the build succeeds (default: site/ beside the "
+            "submissions folder).",
+        ),
+    ] = None,
+    cache: Annotated[
+        Optional[Path],
+        typer.Option("--cache", help="Folder of cached pictures (default: $REPBENCH_CACHE, else OUT/.cache)."),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            show_default=False,
+            help="Worker processes for pictures not yet cached (default: one per CPU).",
+        ),
+    ] = 0,
     as_json: Annotated[bool, common.flag("--json", help="Print a summary as JSON on stdout.")] = False,
 ) -> None:
     """Build the site from the submission records; a record that fails validation is reported and skipped."""
@@ -46,7 +66,9 @@ def build(
     for path, problem in report.skipped:
         common.warn(f"skipped {path}: {problem}")
     summary = {
-        "ok": True, "out": str(report.out), "submissions": len(report.entries),
+        "ok": True,
+        "out": str(report.out),
+        "submissions": len(report.entries),
         "skipped": [{"file": str(p), "problem": why} for p, why in report.skipped],
         "seconds": round(report.seconds, 2),
     }
@@ -56,7 +78,8 @@ def build(
         common.out.print(
             f"built {report.out / 'index.html'} from {len(report.entries)} submission(s)"
             f"{f', {len(report.skipped)} skipped' if report.skipped else ''} in {report.seconds:.1f} s",
-            markup=False)
+            markup=False,
+        )
 
 
 @leaderboard_app.command("serve")
@@ -78,8 +101,9 @@ def serve(
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as error:
         raise RepbenchError("port-busy", f"cannot listen on 127.0.0.1:{port} ({error.strerror})") from None
-    common.console.print(f"serving {directory} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)",
-                         markup=False)
+    common.console.print(
+        f"serving {directory} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", markup=False
+    )
     with server:
         server.serve_forever()
 

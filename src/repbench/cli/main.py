@@ -1,4 +1,5 @@
 """The ``repbench`` command: a typer app assembled from one module per command group."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -37,10 +38,12 @@ def _root(
     ctx: typer.Context,
     debug: Annotated[bool, common.flag("--debug", help="Show Python tracebacks instead of one-line errors.")] = False,
     quiet: Annotated[bool, common.flag("--quiet", "-q", help="No progress output.")] = False,
-    strict_plugins: Annotated[bool, common.flag("--strict-plugins", help="A plugin that fails to load is an "
-                                                 "error, not a warning.")] = False,
-    version: Annotated[bool, common.flag("--version", callback=_version, is_eager=True,
-                                          help="Print the version.")] = False,
+    strict_plugins: Annotated[
+        bool, common.flag("--strict-plugins", help="A plugin that fails to load is an error, not a warning.")
+    ] = False,
+    version: Annotated[
+        bool, common.flag("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     common.use_settings(common.Settings(debug=debug, quiet=quiet, strict_plugins=strict_plugins))
     if ctx.invoked_subcommand is None:  # bare `repbench`: the help, and success

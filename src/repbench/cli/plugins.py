@@ -1,4 +1,5 @@
 """``repbench plugins``: the embedders the installed plugin packages provide, and their options."""
+
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -50,8 +51,9 @@ def _show_options(name: str, found: dict[str, plugins.EmbedderInfo], as_json: bo
 
 @common.command
 def plugins_command(
-    options: Annotated[Optional[str], typer.Option("--options", metavar="EMBEDDER",
-                                                   help="Show the --option keys of one embedder.")] = None,
+    options: Annotated[
+        Optional[str], typer.Option("--options", metavar="EMBEDDER", help="Show the --option keys of one embedder.")
+    ] = None,
     as_json: Annotated[bool, common.flag("--json", help="Print the embedders as JSON on stdout.")] = False,
 ) -> None:
     """List the embedders of the installed plugin packages, with their package and version."""
@@ -62,8 +64,13 @@ def plugins_command(
         common.print_json(
             {
                 "embedders": [
-                    {**{key: getattr(info, key) for key in ("name", "description", "version", "package",
-                                                             "package_version")}, "options": _options_of(info)}
+                    {
+                        **{
+                            key: getattr(info, key)
+                            for key in ("name", "description", "version", "package", "package_version")
+                        },
+                        "options": _options_of(info),
+                    }
                     for info in found.values()
                 ],
                 "warnings": [vars(w) for w in plugins.load_plugins()],
@@ -73,8 +80,9 @@ def plugins_command(
     if not found:
         common.console.print("No embedders installed: pip install a plugin package (see docs/plugins.md).")
         return
-    rows = [(info.name, info.version, f"{info.package} {info.package_version}", info.description)
-            for info in found.values()]
+    rows = [
+        (info.name, info.version, f"{info.package} {info.package_version}", info.description) for info in found.values()
+    ]
     table = Table(header_style="bold")
     for i, column in enumerate(("embedder", "version", "package")):  # these never wrap; the description does
         table.add_column(column, no_wrap=True, min_width=max(len(column), *(len(row[i]) for row in rows)))

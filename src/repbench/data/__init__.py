@@ -4,6 +4,7 @@ Every source is a :class:`CellSet`: an index with one row per cell (protein, spl
 that returns preprocessed crops for given cell ids, so that a screen of millions of cells is streamed in
 batches and never held in memory whole.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
@@ -31,8 +32,16 @@ class CellSet(Protocol):
     def __len__(self) -> int: ...
 
 
-def open_cells(spec: str = "demo", *, labels=None, seed: int = 0, cache_dir=None, progress=None,
-               n_proteins: int | None = None, cells_per_protein: int | None = None) -> CellSet:
+def open_cells(
+    spec: str = "demo",
+    *,
+    labels=None,
+    seed: int = 0,
+    cache_dir=None,
+    progress=None,
+    n_proteins: int | None = None,
+    cells_per_protein: int | None = None,
+) -> CellSet:
     """Open a cell source. ``spec``: "demo" (the synthetic proteome, generated once and cached), a
     TIFF-layout folder (``<root>/<PROTEIN>/<name>_gfp.tif`` + ``_rfp.tif``) or a shard folder (auto-detected).
 
@@ -41,15 +50,28 @@ def open_cells(spec: str = "demo", *, labels=None, seed: int = 0, cache_dir=None
     total)`` (repbench.progress) or None; ``n_proteins`` / ``cells_per_protein``: size of the "demo" set only."""
     from .sources import open_cells as _open
 
-    return _open(spec, labels=labels, seed=seed, cache_dir=cache_dir, progress=progress, n_proteins=n_proteins,
-                 cells_per_protein=cells_per_protein)
+    return _open(
+        spec,
+        labels=labels,
+        seed=seed,
+        cache_dir=cache_dir,
+        progress=progress,
+        n_proteins=n_proteins,
+        cells_per_protein=cells_per_protein,
+    )
 
 
 _SUBMODULES = ("shards", "synthetic", "labels", "tiff_layout", "preprocess", "sources", "montage")
 #: public names re-exported lazily: name -> submodule that defines it
 _EXPORTS = {
-    "ShardCellSet": "shards", "convert": "shards", "TiffCellSet": "tiff_layout", "generate": "synthetic",
-    "CLASSES": "labels", "huh_classes": "labels", "describe": "sources", "standardise": "preprocess",
+    "ShardCellSet": "shards",
+    "convert": "shards",
+    "TiffCellSet": "tiff_layout",
+    "generate": "synthetic",
+    "CLASSES": "labels",
+    "huh_classes": "labels",
+    "describe": "sources",
+    "standardise": "preprocess",
 }
 
 

@@ -1,4 +1,5 @@
 """What every CellSet implementation shares: building the compact index, checking ids, batching."""
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -6,12 +7,13 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from . import SPLITS
 from ..errors import RepbenchError
+from . import SPLITS
 
 
-def make_index(protein_codes: np.ndarray, protein_names: list[str], split_codes: np.ndarray,
-               labels: np.ndarray) -> pd.DataFrame:
+def make_index(
+    protein_codes: np.ndarray, protein_names: list[str], split_codes: np.ndarray, labels: np.ndarray
+) -> pd.DataFrame:
     """The CellSet index from integer codes: categorical protein and split, int16 label.
 
     About 7 bytes per cell (protein code int16/int32, split code int8, label int16): 10 M cells ~ 70 MB."""
@@ -32,8 +34,10 @@ class CellSetBase:
         return len(self.index)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(name={self.name!r}, dataset={self.dataset!r}, cells={len(self)}, "
-                f"proteins={self.index['protein'].nunique()})")
+        return (
+            f"{type(self).__name__}(name={self.name!r}, dataset={self.dataset!r}, cells={len(self)}, "
+            f"proteins={self.index['protein'].nunique()})"
+        )
 
     def _check_ids(self, cell_ids) -> np.ndarray:
         ids = np.asarray(cell_ids)
@@ -52,7 +56,7 @@ class CellSetBase:
         if batch_size < 1:
             raise RepbenchError("data-bad-batch-size", f"batch_size must be >= 1, got {batch_size}")
         for start in range(0, len(ids), batch_size):
-            chunk = ids[start:start + batch_size]
+            chunk = ids[start : start + batch_size]
             yield chunk, self.read(chunk)
 
     def read(self, cell_ids) -> np.ndarray:  # pragma: no cover - implemented by subclasses

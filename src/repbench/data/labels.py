@@ -6,6 +6,7 @@ of them in :data:`PRIORITY` (the most specific compartment wins: a protein seen 
 cytoplasm is NUCLEI). Flags with no DeepLoc class (ambiguous, punctate composite, lipid particle) are
 ignored; a protein left with no mapped flag has no label (-1). docs/data.md restates all of this.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,22 @@ _RESOURCES = ("resources", "localization")
 #: DeepLoc's localization classes (Chong et al. 2015), in the order of its class file. DEAD and GHOST
 #: (dead cells, empty crops) are not protein localizations and are left out.
 CLASSES: list[str] = [
-    "ACTIN", "BUDNECK", "BUDTIP", "CELL PERIPHERY", "CYTOPLASM", "ENDOSOME", "ER", "GOLGI", "MITOCHONDRIA",
-    "NUCLEAR PERIPHERY", "NUCLEI", "NUCLEOLUS", "PEROXISOME", "SPINDLE", "SPINDLEPOLE", "VACUOLAR MEMBRANE",
+    "ACTIN",
+    "BUDNECK",
+    "BUDTIP",
+    "CELL PERIPHERY",
+    "CYTOPLASM",
+    "ENDOSOME",
+    "ER",
+    "GOLGI",
+    "MITOCHONDRIA",
+    "NUCLEAR PERIPHERY",
+    "NUCLEI",
+    "NUCLEOLUS",
+    "PEROXISOME",
+    "SPINDLE",
+    "SPINDLEPOLE",
+    "VACUOLAR MEMBRANE",
     "VACUOLE",
 ]
 
@@ -57,17 +72,51 @@ HUH_TO_CLASS: dict[str, str] = {
 #: Several classes -> the first one in this order: small, specific structures before large or diffuse
 #: compartments, so the class names what makes the protein's image distinctive.
 PRIORITY: list[str] = [
-    "SPINDLEPOLE", "BUDNECK", "BUDTIP", "ACTIN", "SPINDLE", "PEROXISOME", "ENDOSOME", "GOLGI", "NUCLEOLUS",
-    "NUCLEAR PERIPHERY", "VACUOLAR MEMBRANE", "MITOCHONDRIA", "ER", "VACUOLE", "CELL PERIPHERY", "NUCLEI",
+    "SPINDLEPOLE",
+    "BUDNECK",
+    "BUDTIP",
+    "ACTIN",
+    "SPINDLE",
+    "PEROXISOME",
+    "ENDOSOME",
+    "GOLGI",
+    "NUCLEOLUS",
+    "NUCLEAR PERIPHERY",
+    "VACUOLAR MEMBRANE",
+    "MITOCHONDRIA",
+    "ER",
+    "VACUOLE",
+    "CELL PERIPHERY",
+    "NUCLEI",
     "CYTOPLASM",
 ]
 assert sorted(PRIORITY) == sorted(CLASSES)
 
 #: The 23 localization flag columns of the Huh table, in file order.
 HUH_FLAGS: list[str] = [
-    "ambiguous", "mitochondrion", "vacuole", "spindle pole", "cell periphery", "punctate composite",
-    "vacuolar membrane", "ER", "nuclear periphery", "endosome", "bud neck", "microtubule", "Golgi", "late Golgi",
-    "peroxisome", "actin", "nucleolus", "cytoplasm", "ER to Golgi", "early Golgi", "lipid particle", "nucleus", "bud",
+    "ambiguous",
+    "mitochondrion",
+    "vacuole",
+    "spindle pole",
+    "cell periphery",
+    "punctate composite",
+    "vacuolar membrane",
+    "ER",
+    "nuclear periphery",
+    "endosome",
+    "bud neck",
+    "microtubule",
+    "Golgi",
+    "late Golgi",
+    "peroxisome",
+    "actin",
+    "nucleolus",
+    "cytoplasm",
+    "ER to Golgi",
+    "early Golgi",
+    "lipid particle",
+    "nucleus",
+    "bud",
 ]
 
 
@@ -79,11 +128,13 @@ def resource_path(name: str) -> Path:
 def huh_table() -> pd.DataFrame:
     """The shipped Huh 2003 table: columns orf, gene, abundance (float, NaN when not measured), one bool per flag."""
     raw = pd.read_csv(resource_path("huh2003_yeastgfp.csv"), dtype=str, keep_default_na=False)
-    table = pd.DataFrame({
-        "orf": raw["yORF"].str.strip().str.upper(),
-        "gene": raw["gene name"].str.strip(),
-        "abundance": pd.to_numeric(raw["abundance"], errors="coerce"),
-    })
+    table = pd.DataFrame(
+        {
+            "orf": raw["yORF"].str.strip().str.upper(),
+            "gene": raw["gene name"].str.strip(),
+            "abundance": pd.to_numeric(raw["abundance"], errors="coerce"),
+        }
+    )
     for flag in HUH_FLAGS:
         table[flag] = raw[flag].eq("T").to_numpy()
     return table
@@ -202,9 +253,11 @@ def label_codes(proteins: Iterable[str], labels: str | Path | dict | None) -> tu
     if labels is None:
         by_name = default_labels(proteins)
         return list(CLASSES), {p: CLASSES.index(c) for p, c in by_name.items()}
-    table = read_labels_table(labels) if isinstance(labels, (str, Path)) else {
-        str(k).strip().upper(): str(v) for k, v in labels.items()
-    }
+    table = (
+        read_labels_table(labels)
+        if isinstance(labels, (str, Path))
+        else {str(k).strip().upper(): str(v) for k, v in labels.items()}
+    )
     classes, canonical = class_list_for(table.values())
     position = {c: i for i, c in enumerate(classes)}
     codes = {}

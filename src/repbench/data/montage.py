@@ -5,6 +5,7 @@ Needs matplotlib (the ``site`` extra). docs/img/synthetic_cells.png was made wit
     cells = repbench.data.open_cells("demo")
     montage(cells, "docs/img/synthetic_cells.png", proteins=one_protein_per_class(cells))
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,14 @@ def one_protein_per_class(cells: CellSet) -> list[str]:
     return [first[k] for k in sorted(first.index)]
 
 
-def montage(cells: CellSet, out_png: str | Path, proteins: list[str] | None = None, cells_per_protein: int = 3,
-            dpi: int = 80, titles: dict[str, str] | None = None) -> Path:
+def montage(
+    cells: CellSet,
+    out_png: str | Path,
+    proteins: list[str] | None = None,
+    cells_per_protein: int = 3,
+    dpi: int = 80,
+    titles: dict[str, str] | None = None,
+) -> Path:
     """Draw ``cells_per_protein`` raw crops (GFP | RFP pairs) for each protein, one row each."""
     import matplotlib
 
@@ -32,8 +39,9 @@ def montage(cells: CellSet, out_png: str | Path, proteins: list[str] | None = No
     proteins = proteins or list(cells.index["protein"].cat.categories[:8])
     protein_column = cells.index["protein"].to_numpy()
     read = getattr(cells, "read_raw", cells.read)  # raw counts look like a microscope image
-    fig, axes = plt.subplots(len(proteins), 2 * cells_per_protein,
-                             figsize=(2 * cells_per_protein * 0.95, len(proteins) * 1.0), squeeze=False)
+    fig, axes = plt.subplots(
+        len(proteins), 2 * cells_per_protein, figsize=(2 * cells_per_protein * 0.95, len(proteins) * 1.0), squeeze=False
+    )
     for row, protein in enumerate(proteins):
         ids = np.flatnonzero(protein_column == protein)[:cells_per_protein]
         crops = read(ids)

@@ -3,6 +3,7 @@
 Both follow the paper: each crop is standardised to mean 0 and variance 1 per channel, and each
 protein's cells are split 80/10/10 % into train/val/test.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,7 +57,7 @@ def assign_splits(protein_codes: np.ndarray, protein_names: list[str], seed: int
     order = np.argsort(protein_codes, kind="stable")
     bounds = np.searchsorted(protein_codes[order], np.arange(len(protein_names) + 1))
     for code, name in enumerate(protein_names):
-        cells = order[bounds[code]:bounds[code + 1]]
+        cells = order[bounds[code] : bounds[code + 1]]
         if len(cells) == 0:
             continue
         n_train, n_val, n_test = split_sizes(len(cells))

@@ -13,6 +13,7 @@ so reading a converted folder gives exactly what reading the TIFFs gives. Reads 
 (``np.load(mmap_mode="r")``) and touch only the requested cells. Writing is atomic: everything goes to
 ``OUT.tmp`` which is renamed to ``OUT`` at the end.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,12 +26,12 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from ..errors import RepbenchError
+from ..progress import Counter
 from . import CROP_SHAPE, SPLITS
 from .base import CellSetBase, make_index
 from .labels import label_codes
 from .preprocess import assign_splits, standardise
-from ..progress import Counter
-from ..errors import RepbenchError
 
 FORMAT = "repbench-shards"
 FORMAT_VERSION = 1
@@ -53,10 +54,16 @@ def shard_path(root: Path, shard: int) -> Path:
 def _index_schema():
     import pyarrow as pa
 
-    return pa.schema([
-        ("protein", pa.string()), ("split", pa.string()), ("label", pa.int16()),
-        ("shard", pa.int32()), ("offset", pa.int32()), ("cell", pa.string()),
-    ])
+    return pa.schema(
+        [
+            ("protein", pa.string()),
+            ("split", pa.string()),
+            ("label", pa.int16()),
+            ("shard", pa.int32()),
+            ("offset", pa.int32()),
+            ("cell", pa.string()),
+        ]
+    )
 
 
 class ShardWriter:
@@ -65,8 +72,15 @@ class ShardWriter:
     Usage: ``with ShardWriter(out, n_cells, ...) as w: w.add(...); ...; w.finish(header_fields)``. If the
     block is left by an exception, the temporary folder is removed and ``out`` is untouched."""
 
-    def __init__(self, out: str | Path, n_cells: int, *, dtype: str = "float32",
-                 cells_per_shard: int = DEFAULT_CELLS_PER_SHARD, overwrite: bool = False):
+    def __init__(
+        self,
+        out: str | Path,
+        n_cells: int,
+        *,
+        dtype: str = "float32",
+        cells_per_shard: int = DEFAULT_CELLS_PER_SHARD,
+        overwrite: bool = False,
+    ):
         import pyarrow.parquet as pq
 
         if dtype not in DTYPES:
@@ -75,8 +89,9 @@ class ShardWriter:
             raise RepbenchError("shards-bad-size", f"cells_per_shard must be >= 1, got {cells_per_shard}")
         self.out = Path(out)
         if self.out.exists() and not overwrite:
-            raise RepbenchError("data-out-exists", "output folder already exists (choose another, or --overwrite)",
-                                path=self.out)
+            raise RepbenchError(
+                "data-out-exists", "output folder already exists (choose another, or --overwrite)", path=self.out
+            )
         self.tmp = self.out.with_name(self.out.name + ".tmp")
         if self.tmp.exists():  # left over by a killed run
             shutil.rmtree(self.tmp)
@@ -112,15 +127,17 @@ class ShardWriter:
                 if self._shard is not None:
                     self._shard.flush()
                 size = min(self.cells_per_shard, self.n_cells - self.written)
-                self._shard = np.lib.format.open_memmap(shard_path(self.tmp, shard), mode="w+", dtype=self.dtype,
-                                                        shape=(size, *CROP_SHAPE))
+                self._shard = np.lib.format.open_memmap(
+                    shard_path(self.tmp, shard), mode="w+", dtype=self.dtype, shape=(size, *CROP_SHAPE)
+                )
             take = min(len(crops) - done, len(self._shard) - offset)
-            self._shard[offset:offset + take] = crops[done:done + take]
+            self._shard[offset : offset + take] = crops[done : done + take]
             done += take
             self.written += take
 
-    def add(self, protein: str, crops: np.ndarray, splits: np.ndarray, label: int,
-            cell_names: Iterable[str] | None = None) -> None:
+    def add(
+        self, protein: str, crops: np.ndarray, splits: np.ndarray, label: int, cell_names: Iterable[str] | None = None
+    ) -> None:
         """Append cells of one protein: raw crops (k, 2, 64, 64), split codes (k,) into SPLITS, one label."""
         import pyarrow as pa
 
@@ -137,14 +154,19 @@ class ShardWriter:
         splits = np.asarray(splits, dtype=np.int64)
         self.split_counts += np.bincount(splits, minlength=3)
         names = list(cell_names) if cell_names is not None else [str(i) for i in ids]
-        self._index.write_table(pa.table({
-            "protein": [protein] * len(ids),
-            "split": np.asarray(SPLITS, dtype=object)[splits],
-            "label": np.full(len(ids), label, dtype=np.int16),
-            "shard": (ids // self.cells_per_shard).astype(np.int32),
-            "offset": (ids % self.cells_per_shard).astype(np.int32),
-            "cell": names,
-        }, schema=_index_schema()))
+        self._index.write_table(
+            pa.table(
+                {
+                    "protein": [protein] * len(ids),
+                    "split": np.asarray(SPLITS, dtype=object)[splits],
+                    "label": np.full(len(ids), label, dtype=np.int16),
+                    "shard": (ids // self.cells_per_shard).astype(np.int32),
+                    "offset": (ids % self.cells_per_shard).astype(np.int32),
+                    "cell": names,
+                },
+                schema=_index_schema(),
+            )
+        )
 
     def finish(self, *, dataset: str, classes: list[str], split_seed: int, **extra) -> Path:
         """Write the header and move the folder into place; returns the final path."""
@@ -185,8 +207,11 @@ def read_header(path: str | Path) -> dict:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise RepbenchError("shards-bad-header", f"{HEADER} does not describe a {FORMAT} folder", path=path / HEADER)
     if header.get("format_version") != FORMAT_VERSION:
-        raise RepbenchError("shards-bad-header", f"format_version {header.get('format_version')} is not supported "
-                            f"(this repbench reads {FORMAT_VERSION})", path=path / HEADER)
+        raise RepbenchError(
+            "shards-bad-header",
+            f"format_version {header.get('format_version')} is not supported (this repbench reads {FORMAT_VERSION})",
+            path=path / HEADER,
+        )
     missing = [k for k in ("dataset", "classes", "cells", "cells_per_shard", "dtype") if k not in header]
     if missing:
         raise RepbenchError("shards-bad-header", f"{HEADER} lacks {', '.join(missing)}", path=path / HEADER)
@@ -207,17 +232,25 @@ class ShardCellSet(CellSetBase):
         self.classes = list(self.header["classes"])
         self.cells_per_shard = int(self.header["cells_per_shard"])
         try:
-            table = pq.read_table(self.path / INDEX, columns=["protein", "split", "label", "shard", "offset"],
-                                  read_dictionary=["protein", "split"])
+            table = pq.read_table(
+                self.path / INDEX,
+                columns=["protein", "split", "label", "shard", "offset"],
+                read_dictionary=["protein", "split"],
+            )
         except (OSError, ValueError) as error:  # pyarrow's errors subclass these
             raise RepbenchError("shards-bad-index", f"cannot read {INDEX} ({error})", path=self.path / INDEX)
         frame = table.to_pandas()
         n = int(self.header["cells"])
         ids = np.arange(len(frame))
-        if len(frame) != n or not (np.array_equal(frame["shard"].to_numpy(), ids // self.cells_per_shard)
-                                   and np.array_equal(frame["offset"].to_numpy(), ids % self.cells_per_shard)):
-            raise RepbenchError("shards-bad-index", f"{INDEX} does not match the header ({len(frame)} rows, "
-                                f"{n} cells, {self.cells_per_shard} per shard)", path=self.path / INDEX)
+        if len(frame) != n or not (
+            np.array_equal(frame["shard"].to_numpy(), ids // self.cells_per_shard)
+            and np.array_equal(frame["offset"].to_numpy(), ids % self.cells_per_shard)
+        ):
+            raise RepbenchError(
+                "shards-bad-index",
+                f"{INDEX} does not match the header ({len(frame)} rows, {n} cells, {self.cells_per_shard} per shard)",
+                path=self.path / INDEX,
+            )
         n_shards = -(-n // self.cells_per_shard)
         missing = [shard_path(self.path, s).name for s in range(n_shards) if not shard_path(self.path, s).is_file()]
         if missing:
@@ -248,7 +281,9 @@ class ShardCellSet(CellSetBase):
         except (OSError, ValueError) as error:
             raise RepbenchError("shards-bad-shard", f"cannot memory-map shard ({error})", path=path)
         if array.shape[1:] != CROP_SHAPE:
-            raise RepbenchError("shards-bad-shard", f"shard has shape {array.shape}, expected (n, 2, 64, 64)", path=path)
+            raise RepbenchError(
+                "shards-bad-shard", f"shard has shape {array.shape}, expected (n, 2, 64, 64)", path=path
+            )
         self._maps[shard] = array
         if len(self._maps) > _OPEN_SHARDS:
             self._maps.popitem(last=False)
@@ -264,8 +299,11 @@ class ShardCellSet(CellSetBase):
             array = self._shard(int(shard))
             wanted = offsets[where]
             if wanted.max() >= len(array):
-                raise RepbenchError("shards-bad-shard", f"shard holds {len(array)} cells, offset {wanted.max()} "
-                                    "requested", path=shard_path(self.path, int(shard)))
+                raise RepbenchError(
+                    "shards-bad-shard",
+                    f"shard holds {len(array)} cells, offset {wanted.max()} requested",
+                    path=shard_path(self.path, int(shard)),
+                )
             order = np.argsort(wanted, kind="stable")  # sorted offsets: sequential reads of the mapped file
             out[where[order]] = array[wanted[order]]
         return out
@@ -274,8 +312,18 @@ class ShardCellSet(CellSetBase):
         return standardise(self.read_raw(cell_ids))
 
 
-def convert(src: str | Path, out: str | Path, progress=None, *, labels=None, seed: int = 0, dtype: str = "float32",
-            cells_per_shard: int = DEFAULT_CELLS_PER_SHARD, overwrite: bool = False, batch_size: int = 256) -> Path:
+def convert(
+    src: str | Path,
+    out: str | Path,
+    progress=None,
+    *,
+    labels=None,
+    seed: int = 0,
+    dtype: str = "float32",
+    cells_per_shard: int = DEFAULT_CELLS_PER_SHARD,
+    overwrite: bool = False,
+    batch_size: int = 256,
+) -> Path:
     """Convert a TIFF-layout folder to a shard folder, streaming: at most ``batch_size`` crops in memory.
 
     A first pass lists and checks the protein folders (GFP/RFP pairing) and counts the cells; the second
@@ -296,13 +344,19 @@ def convert(src: str | Path, out: str | Path, progress=None, *, labels=None, see
         for folder in scan_layout(src):
             splits = assign_splits(np.zeros(len(folder.cells), dtype=np.int64), [folder.protein], seed)
             for start in range(0, len(folder.cells), batch_size):
-                names = folder.cells[start:start + batch_size]
+                names = folder.cells[start : start + batch_size]
                 crops = np.stack([read_cell(folder, name) for name in names])
-                writer.add(folder.protein, crops, splits[start:start + batch_size], label_of.get(folder.protein, -1),
-                           cell_names=names)
+                writer.add(
+                    folder.protein,
+                    crops,
+                    splits[start : start + batch_size],
+                    label_of.get(folder.protein, -1),
+                    cell_names=names,
+                )
                 step(len(names))
         if writer.written != n_cells:
             raise RepbenchError("data-changed", "the source folder changed during conversion", path=src)
         labels_source = "huh2003" if labels is None else (str(labels) if isinstance(labels, (str, Path)) else "mapping")
-        return writer.finish(dataset="real", classes=classes, split_seed=seed, source=str(src),
-                             labels_source=labels_source)
+        return writer.finish(
+            dataset="real", classes=classes, split_seed=seed, source=str(src), labels_source=labels_source
+        )

@@ -1,12 +1,13 @@
 """``open_cells``: pick the right CellSet for a spec, and ``describe`` a CellSet for ``repbench data info``."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from . import SPLITS, CellSet
 from ..errors import RepbenchError, UsageError
+from . import SPLITS, CellSet
 
 
 def parse_demo_spec(spec: str) -> dict[str, int]:
@@ -15,14 +16,23 @@ def parse_demo_spec(spec: str) -> dict[str, int]:
     for part in filter(None, spec.partition(":")[2].split(",")):
         key, _, value = part.partition("=")
         if key.strip() not in ("proteins", "cells") or not value.strip().isdigit() or int(value) < 1:
-            raise UsageError("data-bad-spec", f"bad data spec {spec!r}: expected demo:proteins=N,cells=M "
-                             "(positive integers)")
+            raise UsageError(
+                "data-bad-spec", f"bad data spec {spec!r}: expected demo:proteins=N,cells=M (positive integers)"
+            )
         sizes[key.strip()] = int(value)
     return sizes
 
 
-def open_cells(spec: str | Path = "demo", *, labels=None, seed: int = 0, cache_dir=None, progress=None,
-               n_proteins: int | None = None, cells_per_protein: int | None = None) -> CellSet:
+def open_cells(
+    spec: str | Path = "demo",
+    *,
+    labels=None,
+    seed: int = 0,
+    cache_dir=None,
+    progress=None,
+    n_proteins: int | None = None,
+    cells_per_protein: int | None = None,
+) -> CellSet:
     if str(spec) == "demo" or str(spec).startswith("demo:"):
         from . import synthetic
 
@@ -33,22 +43,29 @@ def open_cells(spec: str | Path = "demo", *, labels=None, seed: int = 0, cache_d
         return synthetic.open_demo(
             n_proteins=synthetic.DEFAULT_PROTEINS if n_proteins is None else n_proteins,
             cells_per_protein=synthetic.DEFAULT_CELLS if cells_per_protein is None else cells_per_protein,
-            seed=seed, cache_dir=cache_dir, progress=progress, labels=labels,
+            seed=seed,
+            cache_dir=cache_dir,
+            progress=progress,
+            labels=labels,
         )
     if n_proteins is not None or cells_per_protein is not None:
         raise UsageError("data-option-conflict", "n_proteins / cells_per_protein apply to the 'demo' set only")
     path = Path(spec)
     if not path.exists():
-        raise RepbenchError("data-not-found", "no such folder (expected 'demo', a TIFF-layout folder or a shard folder)",
-                            path=path)
+        raise RepbenchError(
+            "data-not-found", "no such folder (expected 'demo', a TIFF-layout folder or a shard folder)", path=path
+        )
     from . import shards, tiff_layout
 
     if shards.is_shard_folder(path):
         return shards.ShardCellSet(path, labels=labels, seed=seed)
     if path.is_dir() and tiff_layout.is_tiff_layout(path):
         return tiff_layout.TiffCellSet(path, labels=labels, seed=seed, progress=progress)
-    raise RepbenchError("data-unknown-format", "neither a shard folder (header.json) nor a TIFF layout "
-                        "(<PROTEIN>/<name>_gfp.tif + <name>_rfp.tif)", path=path)
+    raise RepbenchError(
+        "data-unknown-format",
+        "neither a shard folder (header.json) nor a TIFF layout (<PROTEIN>/<name>_gfp.tif + <name>_rfp.tif)",
+        path=path,
+    )
 
 
 def describe(cells: CellSet) -> dict:

@@ -5,6 +5,7 @@ channel 0) and the cytoplasm marker (RFP, channel 1) of the same cell share ``<n
 names are kept as given (gene names such as AAC1); mapping them to ORFs is the evaluator's job.
 Cells are ordered by protein folder (sorted) and then by name in natural order (cell 2 before cell 10).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,12 +16,12 @@ from typing import Iterator
 
 import numpy as np
 
+from ..errors import RepbenchError
+from ..progress import Counter
 from . import CROP_SHAPE
 from .base import CellSetBase, make_index
 from .labels import label_codes
 from .preprocess import assign_splits, standardise
-from ..progress import Counter
-from ..errors import RepbenchError
 
 GFP_SUFFIX = "_gfp.tif"
 RFP_SUFFIX = "_rfp.tif"
@@ -46,8 +47,9 @@ def protein_folders(root: str | Path) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
         raise RepbenchError("data-not-found", "no such folder", path=root)
-    folders = sorted((Path(e.path) for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")),
-                     key=lambda p: p.name)
+    folders = sorted(
+        (Path(e.path) for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")), key=lambda p: p.name
+    )
     if not folders:
         raise RepbenchError("data-empty-folder", "no protein folders (<root>/<PROTEIN>/<name>_gfp.tif)", path=root)
     return folders
@@ -63,16 +65,25 @@ def scan_protein(folder: Path) -> ProteinFolder:
         elif lower.endswith(RFP_SUFFIX):
             rfp.add(entry.name[: -len(RFP_SUFFIX)])
     if not gfp and not rfp:
-        raise RepbenchError("data-empty-folder", f"protein folder has no *{GFP_SUFFIX} / *{RFP_SUFFIX} files",
-                            path=folder)
+        raise RepbenchError(
+            "data-empty-folder", f"protein folder has no *{GFP_SUFFIX} / *{RFP_SUFFIX} files", path=folder
+        )
     if gfp - rfp:
         missing = sorted(gfp - rfp, key=natural_key)
-        raise RepbenchError("data-missing-rfp", f"{len(missing)} GFP file(s) without the matching *{RFP_SUFFIX}",
-                            rows=[f"{n}{GFP_SUFFIX}" for n in missing], path=folder / f"{missing[0]}{GFP_SUFFIX}")
+        raise RepbenchError(
+            "data-missing-rfp",
+            f"{len(missing)} GFP file(s) without the matching *{RFP_SUFFIX}",
+            rows=[f"{n}{GFP_SUFFIX}" for n in missing],
+            path=folder / f"{missing[0]}{GFP_SUFFIX}",
+        )
     if rfp - gfp:
         missing = sorted(rfp - gfp, key=natural_key)
-        raise RepbenchError("data-missing-gfp", f"{len(missing)} RFP file(s) without the matching *{GFP_SUFFIX}",
-                            rows=[f"{n}{RFP_SUFFIX}" for n in missing], path=folder / f"{missing[0]}{RFP_SUFFIX}")
+        raise RepbenchError(
+            "data-missing-gfp",
+            f"{len(missing)} RFP file(s) without the matching *{GFP_SUFFIX}",
+            rows=[f"{n}{RFP_SUFFIX}" for n in missing],
+            path=folder / f"{missing[0]}{RFP_SUFFIX}",
+        )
     return ProteinFolder(folder.name, folder, sorted(gfp, key=natural_key))
 
 
@@ -103,8 +114,11 @@ def read_channel(path: Path) -> np.ndarray:
         raise RepbenchError("data-unreadable-tiff", f"cannot read TIFF ({type(error).__name__}: {error})", path=path)
     image = np.asarray(image)
     if np.squeeze(image).shape != CROP_SHAPE[1:]:  # (1, 64, 64) or (64, 64, 1) pass as single-channel
-        raise RepbenchError("data-wrong-shape", f"expected a {CROP_SHAPE[1]}x{CROP_SHAPE[2]} single-channel crop, "
-                            f"got shape {image.shape}", path=path)
+        raise RepbenchError(
+            "data-wrong-shape",
+            f"expected a {CROP_SHAPE[1]}x{CROP_SHAPE[2]} single-channel crop, got shape {image.shape}",
+            path=path,
+        )
     return np.squeeze(image).astype(np.float32, copy=False)
 
 
@@ -135,8 +149,9 @@ class TiffCellSet(CellSetBase):
         self._cells = [(i, name) for i, f in enumerate(folders) for name in f.cells]
         self.classes, codes = label_codes(proteins, labels)
         label_of_protein = np.array([codes.get(p, -1) for p in proteins], dtype=np.int16)
-        self.index = make_index(protein_codes, proteins, assign_splits(protein_codes, proteins, seed),
-                                label_of_protein[protein_codes])
+        self.index = make_index(
+            protein_codes, proteins, assign_splits(protein_codes, proteins, seed), label_of_protein[protein_codes]
+        )
         self.seed = seed
 
     def cell_paths(self, cell_id: int) -> tuple[Path, Path]:

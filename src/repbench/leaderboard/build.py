@@ -8,6 +8,7 @@
 
 The site has no external references: CSS, JS and pictures are local files or inline SVG.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,7 @@ from typing import Callable
 from ..errors import RepbenchError
 from . import figures
 from .collect import Entry, board_tiers, boards, collect
-from .overlap import overlap_for, localization_overlap
+from .overlap import localization_overlap, overlap_for
 from .rank import query_aps, sectioned
 from .render import Board, build_date, render_site
 from .swap import swap_in
@@ -43,7 +44,9 @@ def default_cache(out: Path) -> Path:
 def _figure_job(entry: Entry) -> figures.FigureJob:
     name = entry.submission.get("embedding_file")
     return figures.FigureJob(
-        slug=entry.slug, input_sha256=entry.record["input"]["sha256"], tiers=entry.record["tiers"],
+        slug=entry.slug,
+        input_sha256=entry.record["input"]["sha256"],
+        tiers=entry.record["tiers"],
         trajectory=entry.record.get("trajectory") or None,
         embedding_path=entry.path.parent / name if name else None,
     )
@@ -56,13 +59,24 @@ def make_boards(entries: list[Entry], cache: Path) -> list[Board]:
         for entry in rows:
             entry.overlap = overlap_for(entry.labels, version)
         tiers = board_tiers(rows)
-        out.append(Board(version, tiers, sectioned(rows, tiers, lambda e: query_aps(e, cache), cache),
-                         localization_overlap(version)))
+        out.append(
+            Board(
+                version,
+                tiers,
+                sectioned(rows, tiers, lambda e: query_aps(e, cache), cache),
+                localization_overlap(version),
+            )
+        )
     return out
 
 
-def build_site(submissions: Path, out: Path, cache: Path | None = None, workers: int = 1,
-               on_progress: Callable[[str, int, int], None] | None = None) -> BuildReport:
+def build_site(
+    submissions: Path,
+    out: Path,
+    cache: Path | None = None,
+    workers: int = 1,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> BuildReport:
     """Build the site from ``submissions`` into ``out`` atomically; see the module docstring.
 
     ``on_progress(stage, done, total)`` is called as pages' pictures are ready. With ``workers > 1`` missing

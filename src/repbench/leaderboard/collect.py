@@ -1,8 +1,9 @@
 """Step 1 of the build: read the records, keep the valid ones, and say which board and section each row is on.
 
-    records (*.json) -> checked (a bad record is reported and skipped, never rendered) -> Entry per record
-    -> board (its standard set: rows of different sets are never ranked together) -> section inside it.
+records (*.json) -> checked (a bad record is reported and skipped, never rendered) -> Entry per record
+-> board (its standard set: rows of different sets are never ranked together) -> section inside it.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,11 @@ from ..results import validate_record
 from ..standards import TIERS
 
 COVERAGE_FLOOR = 0.90
-REFERENCE_LABELS = {"localization": "localization baseline", "random": "random baseline",
-                    "shuffled": "shuffled baseline"}
+REFERENCE_LABELS = {
+    "localization": "localization baseline",
+    "random": "random baseline",
+    "shuffled": "shuffled baseline",
+}
 
 
 @dataclass(frozen=True)
@@ -26,16 +30,28 @@ class Section:
 
 
 SECTIONS = (
-    Section("main", "Real images, full coverage",
-            "Computed from real microscopy images (or, for annotation rows, from people looking at them) and "
-            "covering at least 90% of the reference proteome."),
-    Section("unknown", "Data set not stated",
-            "The embedding's metadata does not say whether it came from real or synthetic images."),
-    Section("partial", "Partial coverage",
-            "Fewer than 90% of the reference proteome's proteins: scores are over a different protein set, "
-            "so they are not ranked with full-coverage submissions."),
-    Section("synthetic", "Synthetic data",
-            "Embeddings of repbench's synthetic proteome: a check that a pipeline runs, not a result about yeast."),
+    Section(
+        "main",
+        "Real images, full coverage",
+        "Computed from real microscopy images (or, for annotation rows, from people looking at them) and "
+        "covering at least 90% of the reference proteome.",
+    ),
+    Section(
+        "unknown",
+        "Data set not stated",
+        "The embedding's metadata does not say whether it came from real or synthetic images.",
+    ),
+    Section(
+        "partial",
+        "Partial coverage",
+        "Fewer than 90% of the reference proteome's proteins: scores are over a different protein set, "
+        "so they are not ranked with full-coverage submissions.",
+    ),
+    Section(
+        "synthetic",
+        "Synthetic data",
+        "Embeddings of repbench's synthetic proteome: a check that a pipeline runs, not a result about yeast.",
+    ),
 )
 SECTION_TITLES = {s.key: s.title for s in SECTIONS}
 
@@ -45,9 +61,9 @@ class Mark:
     """One row's rank on one tier (or ``overall``) within its section, from the joint bootstrap."""
 
     mean_rank: float
-    low: float            # 95% rank interval
+    low: float  # 95% rank interval
     high: float
-    leader: bool          # the best mean rank
+    leader: bool  # the best mean rank
     indistinguishable: bool  # the paired test finds no difference from the leader (not the leader itself)
 
 
@@ -58,9 +74,9 @@ class Entry:
     path: Path
     record: dict
     section: str = "main"
-    marks: dict[str, Mark] = field(default_factory=dict)     # tier or "overall" -> rank mark
+    marks: dict[str, Mark] = field(default_factory=dict)  # tier or "overall" -> rank mark
     best: set[tuple[str, str]] = field(default_factory=set)  # (tier, metric) where this row is the section's best
-    only_row: bool = False                                   # alone in its section: nothing to rank against
+    only_row: bool = False  # alone in its section: nothing to rank against
     overlap: dict[str, float] = field(default_factory=dict)  # tier -> overlap of its groups with this row's labels
 
     @property

@@ -10,6 +10,7 @@ expensive t-SNE is keyed by the embedding file's sha256 (``input.sha256`` of the
 worker processes (``jobs``); each picture depends only on its own inputs, so the site is the same for any
 number of workers.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -126,8 +127,10 @@ def _tsne_map(job: FigureJob, cache: Path) -> tuple[np.ndarray, list[str]] | str
     from ..table import file_sha256, read_table
 
     if file_sha256(job.embedding_path) != job.input_sha256:
-        return (f"The embedding table {job.embedding_path.name} does not match the input sha256 in this record, "
-                "so it is not shown.")
+        return (
+            f"The embedding table {job.embedding_path.name} does not match the input sha256 in this record, "
+            "so it is not shown."
+        )
     try:  # every layout the evaluator accepts, read and mapped to ORFs exactly as the evaluator reads it
         table = read_table(job.embedding_path, _standards())
     except Exception as error:  # a broken table is the submitter's problem, not the site's
@@ -175,8 +178,9 @@ def _draw_in_worker(job: FigureJob, cache: Path, threads: int) -> tuple[str, Pag
     return job.slug, draw(job, cache, threads)
 
 
-def all_figures(jobs: list[FigureJob], cache: Path, workers: int = 1,
-                on_done: Callable[[str], None] | None = None) -> dict[str, PageFigures]:
+def all_figures(
+    jobs: list[FigureJob], cache: Path, workers: int = 1, on_done: Callable[[str], None] | None = None
+) -> dict[str, PageFigures]:
     """slug -> PageFigures for every job; cache hits are read here, misses drawn by ``workers`` processes."""
     done: dict[str, PageFigures] = {}
     misses = []

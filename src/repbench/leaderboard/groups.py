@@ -5,6 +5,7 @@ member of the group as a query, retrieving the other members: docs/evaluation.md
 one pair, so its mAP is 1 or a rank's reciprocal: noise at the extremes. The page therefore lists groups with
 at least ``MIN_MEMBERS`` members, and all groups only when a tier has too few of those to fill both lists.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

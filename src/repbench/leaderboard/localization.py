@@ -3,6 +3,7 @@
 Used by the t-SNE map's colours (plots.py), the sample records (samples.py) and the label-overlap statistic
 (overlap.py). Imports no matplotlib, so a warm build that draws nothing never loads it.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -15,8 +16,11 @@ LOCALIZATION_CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("nucleolus", "#d69e2e", ("nucleolus",)),
     ("mitochondrion", "#e53e3e", ("mitochondrion",)),
     ("ER", "#38a169", ("ER", "ER to Golgi")),
-    ("Golgi, endosome, punctate", "#d53f8c", ("Golgi", "early Golgi", "late Golgi", "endosome",
-                                               "punctate composite", "peroxisome", "lipid particle")),
+    (
+        "Golgi, endosome, punctate",
+        "#d53f8c",
+        ("Golgi", "early Golgi", "late Golgi", "endosome", "punctate composite", "peroxisome", "lipid particle"),
+    ),
     ("vacuole", "#805ad5", ("vacuole", "vacuolar membrane")),
     ("cell periphery", "#dd6b20", ("cell periphery",)),
     ("bud, bud neck, actin", "#319795", ("bud", "bud neck", "actin")),
@@ -45,6 +49,10 @@ def localization_classes(orfs: Sequence[str], huh: Mapping[str, frozenset[str]])
     out = []
     for orf in orfs:
         places = huh.get(orf, frozenset())
-        out.append(next((i for i, (_, _, cols) in enumerate(LOCALIZATION_CLASSES) if places & set(cols)),
-                        len(LOCALIZATION_CLASSES)))
+        out.append(
+            next(
+                (i for i, (_, _, cols) in enumerate(LOCALIZATION_CLASSES) if places & set(cols)),
+                len(LOCALIZATION_CLASSES),
+            )
+        )
     return out

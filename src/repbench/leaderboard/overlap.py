@@ -14,6 +14,7 @@ A tier is marked for a row whose labels include ``localization`` when its overla
 Protein identity labels (inpainting, PIFiA) give every protein its own class, so no group of two or more
 distinct proteins is concentrated: overlap 0, no mark.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -45,17 +46,16 @@ def concentrated(membership: np.ndarray, classes: np.ndarray, n_classes: int) ->
     located = classes < n_classes
     onehot = np.zeros((classes.size, n_classes), dtype=np.int64)
     onehot[np.flatnonzero(located), classes[located]] = 1
-    counts = membership.astype(np.int64) @ onehot          # (groups, classes)
+    counts = membership.astype(np.int64) @ onehot  # (groups, classes)
     n = counts.sum(axis=1)
     top = counts.argmax(axis=1)
     k = counts[np.arange(counts.shape[0]), top]
-    background = onehot.sum(axis=0)                        # (classes,)
+    background = onehot.sum(axis=0)  # (classes,)
     tested = n >= MIN_MEMBERS
     out = np.zeros(counts.shape[0], dtype=bool)
     if not tested.any():
         return out
-    p = np.minimum(1.0, hypergeom.sf(k[tested] - 1, int(located.sum()), background[top[tested]], n[tested])
-                   * n_classes)
+    p = np.minimum(1.0, hypergeom.sf(k[tested] - 1, int(located.sum()), background[top[tested]], n[tested]) * n_classes)
     q = benjamini_hochberg(p)
     out[np.flatnonzero(tested)] = (q < ALPHA) & (k[tested] * 2 > n[tested])
     return out

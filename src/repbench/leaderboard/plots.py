@@ -9,6 +9,7 @@
 Every function here is deterministic: same input, same bytes out (fixed random state, fixed SVG hash salt,
 no date in the SVG metadata), so cached and fresh pictures are interchangeable.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,20 +37,22 @@ TIER_LABELS = {"go_cc": "GO-CC", "go_bp": "GO-BP", "kegg": "KEGG", "complex": "C
 KDE_TERMS = ("GO:0002181", "GO:0032543", "GO:0042254", "GO:0071554")
 KDE_COLOURS = ("#1a202c", "#9b2c2c", "#2c5282", "#22543d")
 
-plt.rcParams.update({
-    "svg.fonttype": "none",          # text stays text: smaller, and takes the page's font
-    "svg.hashsalt": "repbench",      # stable element ids -> byte-identical SVG for the same input
-    "font.family": "sans-serif",
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.edgecolor": "#4a5568",
-    "axes.labelcolor": "#2d3748",
-    "xtick.color": "#4a5568",
-    "ytick.color": "#4a5568",
-    "axes.titlesize": 10,
-    "axes.titleweight": "bold",
-})
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",  # text stays text: smaller, and takes the page's font
+        "svg.hashsalt": "repbench",  # stable element ids -> byte-identical SVG for the same input
+        "font.family": "sans-serif",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.edgecolor": "#4a5568",
+        "axes.labelcolor": "#2d3748",
+        "xtick.color": "#4a5568",
+        "ytick.color": "#4a5568",
+        "axes.titlesize": 10,
+        "axes.titleweight": "bold",
+    }
+)
 
 
 def _to_svg(fig) -> str:
@@ -61,7 +64,7 @@ def _to_svg(fig) -> str:
     fig.savefig(buffer, format="svg", dpi=150, metadata={"Date": None, "Creator": None})  # dpi: rasterized dots
     plt.close(fig)
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     # Let CSS size the picture: keep the viewBox, drop the fixed width/height in pt.
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', text, count=1)
 
@@ -139,8 +142,12 @@ def _mass_levels(density: np.ndarray, masses: Sequence[float]) -> np.ndarray:
     return np.array([values[min(np.searchsorted(cumulative, m), len(values) - 1)] for m in masses])
 
 
-def tsne_svg(coords: np.ndarray, orfs: Sequence[str], huh: Mapping[str, frozenset[str]],
-             terms: Sequence[tuple[str, str, Sequence[str]]]) -> str:
+def tsne_svg(
+    coords: np.ndarray,
+    orfs: Sequence[str],
+    huh: Mapping[str, frozenset[str]],
+    terms: Sequence[tuple[str, str, Sequence[str]]],
+) -> str:
     """The t-SNE map: coords (n, 2) of proteins ``orfs``; terms = [(GO id, name, member ORFs)]."""
     from scipy.stats import gaussian_kde
 
@@ -154,14 +161,22 @@ def tsne_svg(coords: np.ndarray, orfs: Sequence[str], huh: Mapping[str, frozense
     order = sorted(set(classes.tolist()), key=lambda c: (-(classes == c).sum(), c))
     for cls in order:
         pick = classes == cls
-        ax.scatter(coords[pick, 0], coords[pick, 1], s=4, lw=0, color=palette[cls], alpha=0.85,
-                   label=f"{names[cls]} ({pick.sum()})", rasterized=True)
+        ax.scatter(
+            coords[pick, 0],
+            coords[pick, 1],
+            s=4,
+            lw=0,
+            color=palette[cls],
+            alpha=0.85,
+            label=f"{names[cls]} ({pick.sum()})",
+            rasterized=True,
+        )
     position = {orf: i for i, orf in enumerate(orfs)}
     pad = 0.05 * (np.ptp(coords, axis=0) + 1e-9)
     low, high = coords.min(axis=0) - pad, coords.max(axis=0) + pad
     grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], 120), np.linspace(low[1], high[1], 120))
     term_handles = []
-    for (go_id, go_name, members), colour in zip(terms, KDE_COLOURS):
+    for (_go_id, go_name, members), colour in zip(terms, KDE_COLOURS):
         rows = [position[o] for o in members if o in position]
         if len(rows) < 3:
             continue
@@ -183,11 +198,25 @@ def tsne_svg(coords: np.ndarray, orfs: Sequence[str], huh: Mapping[str, frozense
         ax.spines[side].set_visible(False)
     ax.set_xlabel("t-SNE 1")
     ax.set_ylabel("t-SNE 2")
-    first = ax.legend(title="Localization (Huh et al. 2003)", loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                      frameon=False, markerscale=3, fontsize=8, title_fontsize=8.5)
+    first = ax.legend(
+        title="Localization (Huh et al. 2003)",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        markerscale=3,
+        fontsize=8,
+        title_fontsize=8.5,
+    )
     ax.add_artist(first)
     if term_handles:
-        ax.legend(handles=term_handles, title="GO-BP slim density", loc="lower left", bbox_to_anchor=(1.0, 0.0),
-                  frameon=False, fontsize=8, title_fontsize=8.5)
+        ax.legend(
+            handles=term_handles,
+            title="GO-BP slim density",
+            loc="lower left",
+            bbox_to_anchor=(1.0, 0.0),
+            frameon=False,
+            fontsize=8,
+            title_fontsize=8.5,
+        )
     fig.subplots_adjust(left=0.03, right=0.70, bottom=0.05, top=0.98)
     return _to_svg(fig)

@@ -16,6 +16,7 @@ The marks of a section are a pure function of its rows' tables, the standards, t
 settings, so they are cached (``ranks/<key>.json`` in the site cache, key = sha256 of all of those): a warm
 build neither reads per-query APs nor resamples.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +68,9 @@ def query_aps(entry: Entry, cache: Path):
     if not path.is_file() or file_sha256(path) != sha:
         return None
     try:
-        return verdicts.query_aps(path, standards, tiers=[t for t in entry.record["tiers"]
-                                                          if t in standards.tiers], cache_dir=cache)
+        return verdicts.query_aps(
+            path, standards, tiers=[t for t in entry.record["tiers"] if t in standards.tiers], cache_dir=cache
+        )
     except Exception:  # noqa: BLE001 - a table the evaluator refuses is shown without rank marks
         return None
 
@@ -106,16 +108,35 @@ def mark_ranks(rows: list[Entry], aps: dict[str, dict]) -> None:
             if not _finite(row["mean_rank"]):
                 continue
             leader = bool(row["leader"])
-            by_slug[slug].marks[key] = Mark(float(row["mean_rank"]), float(row["rank_low"]), float(row["rank_high"]),
-                                            leader, bool(row["indistinguishable_from_leader"]) and not leader)
+            by_slug[slug].marks[key] = Mark(
+                float(row["mean_rank"]),
+                float(row["rank_low"]),
+                float(row["rank_high"]),
+                leader,
+                bool(row["indistinguishable_from_leader"]) and not leader,
+            )
 
 
 def _rank_key(rows: list[Entry]) -> str:
     from .. import EVALUATOR_VERSION
 
-    payload = [RANK_VERSION, EVALUATOR_VERSION, RESAMPLES, SEED, rows[0].board,
-               sorted((e.slug, e.record["input"]["sha256"], e.record["standards"]["manifest_sha256"],
-                       bool(e.submission.get("embedding_file")), sorted(e.record["tiers"])) for e in rows)]
+    payload = [
+        RANK_VERSION,
+        EVALUATOR_VERSION,
+        RESAMPLES,
+        SEED,
+        rows[0].board,
+        sorted(
+            (
+                e.slug,
+                e.record["input"]["sha256"],
+                e.record["standards"]["manifest_sha256"],
+                bool(e.submission.get("embedding_file")),
+                sorted(e.record["tiers"]),
+            )
+            for e in rows
+        ),
+    ]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
 
 
@@ -139,12 +160,22 @@ def cached_ranks(rows: list[Entry], aps_of: Callable[[Entry], dict | None], cach
 
 def _order(entry: Entry) -> tuple:
     overall = entry.marks.get(OVERALL)
-    return (overall is None, overall.mean_rank if overall else 0.0, entry.mean_map is None,
-            -(entry.mean_map or 0.0), entry.name.lower(), entry.slug)
+    return (
+        overall is None,
+        overall.mean_rank if overall else 0.0,
+        entry.mean_map is None,
+        -(entry.mean_map or 0.0),
+        entry.name.lower(),
+        entry.slug,
+    )
 
 
-def sectioned(entries: list[Entry], tiers: list[str], aps_of: Callable[[Entry], dict | None] | None = None,
-              cache: Path | None = None) -> list[tuple[Section, list[Entry]]]:
+def sectioned(
+    entries: list[Entry],
+    tiers: list[str],
+    aps_of: Callable[[Entry], dict | None] | None = None,
+    cache: Path | None = None,
+) -> list[tuple[Section, list[Entry]]]:
     """Non-empty sections of one board in display order, each ranked; rows by overall mean rank."""
     out = []
     for section in SECTIONS:

@@ -6,6 +6,7 @@
 
 Both check the record before writing it and write atomically (``results.write_json_atomic``).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,7 @@ from .. import results
 from ..errors import RepbenchError
 
 #: the submission-block fields a submitter states; re-scoring keeps them
-KEPT = ("name", "slug", "description", "submitted", "reference", "annotation", "labels", "model_card",
-        "embedding_file")
+KEPT = ("name", "slug", "description", "submitted", "reference", "annotation", "labels", "model_card", "embedding_file")
 
 
 def read_record(path: Path) -> dict:
@@ -33,8 +33,14 @@ def _write(path: Path, record: dict) -> Path:
     return results.write_json_atomic(path, record)
 
 
-def amend_record(path: Path, *, dataset: str | None = None, labels: list[str] | None = None,
-                 model_card: str | None = None, annotation: bool | None = None) -> dict:
+def amend_record(
+    path: Path,
+    *,
+    dataset: str | None = None,
+    labels: list[str] | None = None,
+    model_card: str | None = None,
+    annotation: bool | None = None,
+) -> dict:
     """Set the stated fields of the record at ``path`` (None: leave as it is) and write it back atomically."""
     record = read_record(path)
     if dataset is not None:

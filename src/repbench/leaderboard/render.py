@@ -2,6 +2,7 @@
 
 Every value from a record is text; only the SVG that repbench draws itself is inserted as markup.
 """
+
 from __future__ import annotations
 
 import csv
@@ -67,31 +68,50 @@ def _row(board: Board, section: Section, entry: Entry) -> dict:
     record = entry.record
     labels = entry.labels
     row = {
-        "slug": entry.slug, "name": entry.name, "standards": board.version, "section": section.key,
-        "reference": entry.reference, "annotation": entry.annotation, "dataset": record["dataset"],
+        "slug": entry.slug,
+        "name": entry.name,
+        "standards": board.version,
+        "section": section.key,
+        "reference": entry.reference,
+        "annotation": entry.annotation,
+        "dataset": record["dataset"],
         "labels": "undeclared" if labels is None else " ".join(labels) or "none",
-        "coverage": record["coverage"], "dimension": record["input"]["dimension"],
-        "proteins": record["input"]["proteins"], "date": entry.date, "evaluator": record["evaluator"]["version"],
-        "standards_sha256": record["standards"]["manifest_sha256"], "input_sha256": record["input"]["sha256"],
+        "coverage": record["coverage"],
+        "dimension": record["input"]["dimension"],
+        "proteins": record["input"]["proteins"],
+        "date": entry.date,
+        "evaluator": record["evaluator"]["version"],
+        "standards_sha256": record["standards"]["manifest_sha256"],
+        "input_sha256": record["input"]["sha256"],
         "only_row": entry.only_row,
     }
     for key in (OVERALL, *board.tiers):
         mark = entry.marks.get(key)
-        row.update({f"{key}_rank_mean": mark.mean_rank if mark else None,
-                    f"{key}_rank_low": mark.low if mark else None, f"{key}_rank_high": mark.high if mark else None,
-                    f"{key}_leader": bool(mark and mark.leader),
-                    f"{key}_indistinguishable_from_leader": bool(mark and mark.indistinguishable)})
+        row.update(
+            {
+                f"{key}_rank_mean": mark.mean_rank if mark else None,
+                f"{key}_rank_low": mark.low if mark else None,
+                f"{key}_rank_high": mark.high if mark else None,
+                f"{key}_leader": bool(mark and mark.leader),
+                f"{key}_indistinguishable_from_leader": bool(mark and mark.indistinguishable),
+            }
+        )
     for tier in board.tiers:
         block = record["tiers"].get(tier) or {}
         interval = entry.interval(tier) or (None, None)
-        row.update({
-            f"{tier}_ami": entry.score(tier, "ami"), f"{tier}_ami_sd": block.get("ami_sd"),
-            f"{tier}_map": entry.score(tier, "map"),
-            f"{tier}_map_ci_low": interval[0], f"{tier}_map_ci_high": interval[1],
-            f"{tier}_f05": entry.score(tier, "f05"), f"{tier}_ap": entry.score(tier, "ap"),
-            f"{tier}_prevalence": block.get("prevalence"),
-            f"{tier}_label_overlap": entry.overlap.get(tier),
-        })
+        row.update(
+            {
+                f"{tier}_ami": entry.score(tier, "ami"),
+                f"{tier}_ami_sd": block.get("ami_sd"),
+                f"{tier}_map": entry.score(tier, "map"),
+                f"{tier}_map_ci_low": interval[0],
+                f"{tier}_map_ci_high": interval[1],
+                f"{tier}_f05": entry.score(tier, "f05"),
+                f"{tier}_ap": entry.score(tier, "ap"),
+                f"{tier}_prevalence": block.get("prevalence"),
+                f"{tier}_label_overlap": entry.overlap.get(tier),
+            }
+        )
     return row
 
 
@@ -122,7 +142,12 @@ def to_csv(rows: list[dict]) -> str:
 # ---- paper panel ----------------------------------------------------------------------------------------
 
 
-PAPER_STANDARDS = {"GO_CC": "go_cc", "GO_BP_slim": "go_bp", "KEGG_pathways": "kegg", "protein_complexes_EMBL": "complex"}
+PAPER_STANDARDS = {
+    "GO_CC": "go_cc",
+    "GO_BP_slim": "go_bp",
+    "KEGG_pathways": "kegg",
+    "protein_complexes_EMBL": "complex",
+}
 PAPER_METRICS = {"average_precision": "AP", "AMI": "AMI", "F_score": "F-score"}
 
 
@@ -170,8 +195,13 @@ def build_date() -> datetime:
 def _provenance(entries: list[Entry], built: datetime) -> dict:
     evaluators = sorted({e.record["evaluator"]["version"] for e in entries})
     standards = sorted({(e.record["standards"]["version"], e.record["standards"]["manifest_sha256"]) for e in entries})
-    return {"date": built.strftime("%Y-%m-%d %H:%M UTC"), "count": len(entries), "evaluators": evaluators,
-            "standards": standards, "repbench": __version__}
+    return {
+        "date": built.strftime("%Y-%m-%d %H:%M UTC"),
+        "count": len(entries),
+        "evaluators": evaluators,
+        "standards": standards,
+        "repbench": __version__,
+    }
 
 
 def _as_markup(page: figures.PageFigures) -> dict:
@@ -184,9 +214,17 @@ def render_site(boards: list[Board], site: Path, pictures: dict[str, figures.Pag
     env = _environment()
     entries = [e for board in boards for _, rows in board.sections for e in rows]
     provenance = _provenance(entries, built)
-    common = {"tier_short": TIER_SHORT, "tier_titles": TIER_TITLES, "headline": HEADLINE, "metrics": METRICS,
-              "metric_labels": METRIC_LABELS, "provenance": provenance, "overall": OVERALL,
-              "label_titles": LABEL_TITLES, "mark_at": MARK_AT}
+    common = {
+        "tier_short": TIER_SHORT,
+        "tier_titles": TIER_TITLES,
+        "headline": HEADLINE,
+        "metrics": METRICS,
+        "metric_labels": METRIC_LABELS,
+        "provenance": provenance,
+        "overall": OVERALL,
+        "label_titles": LABEL_TITLES,
+        "mark_at": MARK_AT,
+    }
     (site / "s").mkdir(parents=True)
     shutil.copytree(Path(str(resources.files("repbench.leaderboard") / "static")), site / "static")
     paper_png = resources.files("repbench") / "resources" / "paper" / "figure1b_average_precision.png"
@@ -204,8 +242,15 @@ def render_site(boards: list[Board], site: Path, pictures: dict[str, figures.Pag
         names = groups.group_names(board.version, board.tiers)
         for section, rows_ in board.sections:
             for entry in rows_:
-                html = page.render(entry=entry, record=entry.record, board=board,
-                                   section_title=SECTION_TITLES[entry.section], section_id=board.section_id(section),
-                                   pictures=_as_markup(pictures[entry.slug]), root="..",
-                                   groups=groups.page_groups(entry.record, board.tiers, names), **common)
+                html = page.render(
+                    entry=entry,
+                    record=entry.record,
+                    board=board,
+                    section_title=SECTION_TITLES[entry.section],
+                    section_id=board.section_id(section),
+                    pictures=_as_markup(pictures[entry.slug]),
+                    root="..",
+                    groups=groups.page_groups(entry.record, board.tiers, names),
+                    **common,
+                )
                 (site / "s" / f"{entry.slug}.html").write_text(html, encoding="utf-8")

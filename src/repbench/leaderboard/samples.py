@@ -5,11 +5,12 @@
 next to the record (proteins = systematic ORFs of the reference proteome, vectors clustered by Huh
 localization so a t-SNE map has structure) and records its sha256 as ``input.sha256``.
 """
+
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from .. import standards as standards_module
 from ..files import file_sha256
 from ..results import SCHEMA, write_json_atomic
 from ..standards import TIERS
+
 
 @lru_cache(maxsize=1)
 def _standards():
@@ -44,11 +46,19 @@ def tier_scores(rng: np.random.Generator, tier: str, skill: float) -> dict:
     proteins = {"go_cc": 2500, "go_bp": 3700, "kegg": 2000, "complex": 1750}[tier]
     pairs = proteins * (proteins - 1) // 2
     return {
-        "proteins": proteins, "groups": groups, "pairs": pairs, "positive_pairs": int(pairs * prevalence),
-        "prevalence": round(prevalence, 5), "ap": round(ap, 4), "f05": round(ap * rng.uniform(0.9, 1.3), 4),
-        "map": round(map_, 4), "map_ci": [round(max(0.0, map_ - half), 4), round(min(1.0, map_ + half), 4)],
-        "map_queries": proteins - 10, "ami": round(skill * rng.uniform(0.1, 0.3) + rng.uniform(0, 0.01), 4),
-        "ami_sd": round(rng.uniform(0.002, 0.02), 4), "pr_curve": _pr_curve(rng, ap, prevalence),
+        "proteins": proteins,
+        "groups": groups,
+        "pairs": pairs,
+        "positive_pairs": int(pairs * prevalence),
+        "prevalence": round(prevalence, 5),
+        "ap": round(ap, 4),
+        "f05": round(ap * rng.uniform(0.9, 1.3), 4),
+        "map": round(map_, 4),
+        "map_ci": [round(max(0.0, map_ - half), 4), round(min(1.0, map_ + half), 4)],
+        "map_queries": proteins - 10,
+        "ami": round(skill * rng.uniform(0.1, 0.3) + rng.uniform(0, 0.01), 4),
+        "ami_sd": round(rng.uniform(0.002, 0.02), 4),
+        "pr_curve": _pr_curve(rng, ap, prevalence),
     }
 
 
@@ -72,11 +82,23 @@ def clustered_vectors(rng: np.random.Generator, orfs: list[str], dimension: int,
     return centres[classes] + rng.normal(size=(len(orfs), dimension)) * (4.0 - 3.0 * skill)
 
 
-def make_submission(rng: np.random.Generator, name: str, slug: str, *, dataset: str = "real",
-                    coverage: float = 0.97, reference: bool = False, skill: float | None = None,
-                    epochs: int = 0, folder: Path | None = None, embedding: bool = False,
-                    proteins: int | None = None, dimension: int = 32, description: str = "",
-                    embedding_rows: int | None = None) -> dict:
+def make_submission(
+    rng: np.random.Generator,
+    name: str,
+    slug: str,
+    *,
+    dataset: str = "real",
+    coverage: float = 0.97,
+    reference: bool = False,
+    skill: float | None = None,
+    epochs: int = 0,
+    folder: Path | None = None,
+    embedding: bool = False,
+    proteins: int | None = None,
+    dimension: int = 32,
+    description: str = "",
+    embedding_rows: int | None = None,
+) -> dict:
     """A schema-valid submission record (written to ``folder/<slug>.json`` when folder is given).
 
     ``embedding_rows`` writes only that many proteins to the embedding Parquet (small, fast t-SNE in tests)
@@ -95,25 +117,47 @@ def make_submission(rng: np.random.Generator, name: str, slug: str, *, dataset: 
         "standards": standards.stamp(),
         "unofficial": False,
         "input": {
-            "path": f"{slug}.parquet", "sha256": sha, "rows": n, "proteins": n, "dimension": dimension,
-            "unknown_ids": [], "ambiguous_ids": [], "n_unknown": 0, "n_ambiguous": 0,
-            "metadata": {"embedder": name.split()[0].lower(), "version": "0.1.0", "dataset": dataset,
-                         "data": "demo" if dataset == "synthetic" else "huh2003-images", "protocol": "quick",
-                         "seed": 0, "params": {"epochs": epochs or 10, "batch_size": 64}},
+            "path": f"{slug}.parquet",
+            "sha256": sha,
+            "rows": n,
+            "proteins": n,
+            "dimension": dimension,
+            "unknown_ids": [],
+            "ambiguous_ids": [],
+            "n_unknown": 0,
+            "n_ambiguous": 0,
+            "metadata": {
+                "embedder": name.split()[0].lower(),
+                "version": "0.1.0",
+                "dataset": dataset,
+                "data": "demo" if dataset == "synthetic" else "huh2003-images",
+                "protocol": "quick",
+                "seed": 0,
+                "params": {"epochs": epochs or 10, "batch_size": 64},
+            },
         },
         "dataset": dataset,
         "coverage": round(n / reference_size, 4),
         "reference_proteome": reference_size,
         "environment": {"python": "3.11.7", "repbench": "0.1.0"},
         "tiers": {t: tier_scores(rng, t, skill) for t in TIERS},
-        "submission": {"name": name, "slug": slug, "description": description, "submitted": created.isoformat(),
-                       "reference": reference},
+        "submission": {
+            "name": name,
+            "slug": slug,
+            "description": description,
+            "submitted": created.isoformat(),
+            "reference": reference,
+        },
     }
     if epochs:
         record["trajectory"] = [
-            {"epoch": e, "logs": {"train_loss": round(2.0 / e, 4), "val_loss": round(2.2 / e, 4)},
-             "tiers": {t: {"f05": round(record["tiers"][t]["f05"] * (1 - 0.6 * 0.7 ** e), 4)} for t in TIERS}}
-            for e in range(1, epochs + 1)]
+            {
+                "epoch": e,
+                "logs": {"train_loss": round(2.0 / e, 4), "val_loss": round(2.2 / e, 4)},
+                "tiers": {t: {"f05": round(record["tiers"][t]["f05"] * (1 - 0.6 * 0.7**e), 4)} for t in TIERS},
+            }
+            for e in range(1, epochs + 1)
+        ]
     if folder is not None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

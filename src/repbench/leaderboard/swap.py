@@ -4,6 +4,7 @@ The pages are written into a temporary folder next to ``--out``; :func:`swap_in`
 one rename (Linux ``renameat2(RENAME_EXCHANGE)``, else two renames), so a killed or failed build leaves the
 previous site whole. A folder that is not a site built before is never replaced.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,9 @@ def swap_in(site: Path, out: Path) -> None:
         os.rename(site, out)
         return
     if not (out / "index.html").is_file() and any(p.name != ".cache" for p in out.iterdir()):
-        raise RepbenchError("out-not-a-site", "--out exists and is not a leaderboard site; refusing to replace it",
-                            path=out)
+        raise RepbenchError(
+            "out-not-a-site", "--out exists and is not a leaderboard site; refusing to replace it", path=out
+        )
     if exchange(site, out):  # one atomic step: no moment without a whole site at ``out``
         shutil.rmtree(site, ignore_errors=True)  # ``site`` now holds the old one
         return

@@ -12,6 +12,7 @@ enough to score 100 cuts x 10 draws x 4 tiers in about a second:
 - the cuts of the tree are made by replaying its merges in order (each leaf carries its cluster's id),
   not by one ``fcluster`` call per threshold, and all cuts are scored together.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,9 +43,14 @@ def emi_terms(a_values: np.ndarray, b_values: np.ndarray, n: int) -> np.ndarray:
         nij = first[column] + (np.arange(column.size) - starts[column])  # first..min(a, b) of each b, in order
         b = b_all[column]
         gln = (
-            log_fact[a] + log_fact[b] + log_fact[n - a] + log_fact[n - b]
+            log_fact[a]
+            + log_fact[b]
+            + log_fact[n - a]
+            + log_fact[n - b]
             - (log_fact[nij] + log_fact[n])
-            - log_fact[a - nij] - log_fact[b - nij] - log_fact[n - a - b + nij]
+            - log_fact[a - nij]
+            - log_fact[b - nij]
+            - log_fact[n - a - b + nij]
         )
         term = (nij / n) * (log_k[n] + log_k[nij] - log_k[a] - log_k[b]) * exp_portable(gln)
         table[row] = ordered_sums(column, term, b_all.size)

@@ -5,6 +5,7 @@
 contributes ``precision(s) / n_positives`` where ``precision(s)`` counts all items scoring >= its score s.
 Counting with ``searchsorted`` on sorted integer scores needs no per-threshold loop and no float ties.
 """
+
 from __future__ import annotations
 
 import math

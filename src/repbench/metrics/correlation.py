@@ -7,6 +7,7 @@ stay below ``2**53`` in magnitude (Cauchy-Schwarz: ``|sum a_k b_k| <= |a| |b| ~ 
 matrix product computes them *exactly*, in any order, with or without FMA. The correlation is that integer
 times ``2**-52``: within about 1e-7 of the real-valued Pearson correlation, and bit-identical everywhere.
 """
+
 from __future__ import annotations
 
 import numpy as np

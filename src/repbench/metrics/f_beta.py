@@ -1,4 +1,5 @@
 """The best F-beta score over the points of a precision-recall curve."""
+
 from __future__ import annotations
 
 import numpy as np

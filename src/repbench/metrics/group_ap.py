@@ -8,6 +8,7 @@ Per block of at most ``MAX_BLOCK_ROWS`` query rows the rows are sorted once (shi
 :mod:`.query_ap`); every (query, group) pair then reads its positives' ranks with one ``searchsorted`` and their
 ranks among the positives from one ``lexsort`` of (pair, score).
 """
+
 from __future__ import annotations
 
 import numpy as np

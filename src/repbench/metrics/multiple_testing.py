@@ -1,4 +1,5 @@
 """Multiple-testing corrections: Holm (family-wise error) and Benjamini-Hochberg (false discovery rate)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -23,6 +23,7 @@ The coefficients and the argument reduction of ``exp_portable`` are those of fdl
     Permission to use, copy, modify, and distribute this software is freely granted, provided that this
     notice is preserved.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,11 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
 _P1, _P2, _P3, _P4, _P5 = (
-    1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05,
-    -1.65339022054652515390e-06, 4.13813679705723846039e-08,
+    1.66666666666666019037e-01,
+    -2.77777777770155933842e-03,
+    6.61375632143793436117e-05,
+    -1.65339022054652515390e-06,
+    4.13813679705723846039e-08,
 )
 _DECIMAL = Context(prec=34)
 

@@ -4,6 +4,7 @@ For a block of queries at once: each row of ``scores`` ranks every other protein
 sorted once; each positive's precision is read with one ``searchsorted`` over the whole block, made possible
 by shifting row r's integer scores by ``r * ROW_SPAN`` so that rows never interleave.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +45,9 @@ def query_average_precision(scores: np.ndarray, positives: np.ndarray, exclude: 
         return np.where(n_pos > 0, precision_sum / n_pos, np.nan)
 
 
-def bootstrap_interval(values: np.ndarray, n_resamples: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+def bootstrap_interval(
+    values: np.ndarray, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of values (k,): resample indices with default_rng(seed).
 
     Each resample's sum adds left to right (``ordered_column_sums``); the percentiles interpolate linearly (numpy).

@@ -9,6 +9,7 @@ rank). So each (k, N) null is the same whatever else is computed; the tables are
 p = (1 + #{null APs >= observed AP - 1e-12}) / (1 + NULL_SIZE); q = Benjamini-Hochberg over the queries of a tier;
 ``fraction_retrieved`` = the share of queries with q < ``RETRIEVED_Q``.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -105,8 +106,7 @@ def _nulls_upto(n: int, k: int, size: int) -> np.ndarray:
     return _nulls(n, known, size)
 
 
-def query_p_values(ap: np.ndarray, positives: np.ndarray, candidates: np.ndarray,
-                   size: int = NULL_SIZE) -> np.ndarray:
+def query_p_values(ap: np.ndarray, positives: np.ndarray, candidates: np.ndarray, size: int = NULL_SIZE) -> np.ndarray:
     """p (m,) of each query's AP (m,) against the null of its (positives, candidates); NaN where AP is NaN."""
     ap = np.asarray(ap, dtype=np.float64)
     out = np.full(ap.shape, np.nan)

@@ -18,16 +18,41 @@ A plugin supplies a model, a loss on one batch and an ``evaluate`` callback that
 validation logs and the test-split protein vectors; :func:`repbench.torch.loop.train` does the rest.
 See docs/deeploc.md for a worked example.
 """
-from .cells import (augment_dihedral, epoch_order, features_of_cells, iter_crops, labelled_ids, protein_means,
-                    split_ids)
+
+from .cells import augment_dihedral, epoch_order, features_of_cells, iter_crops, labelled_ids, protein_means, split_ids
 from .checkpoints import CheckpointDir
-from .loop import (EpochResult, RunConfig, RunOutcome, evaluate_untrained, recalibrate_batch_norm, resume_runtime,
-                   run_training_epoch, train)
+from .loop import (
+    EpochResult,
+    RunConfig,
+    RunOutcome,
+    evaluate_untrained,
+    recalibrate_batch_norm,
+    resume_runtime,
+    run_training_epoch,
+    train,
+)
 from .runtime import Runtime, choose_runtime
 from .seeding import derive_seed, seed_everything
 
 __all__ = [
-    "Runtime", "choose_runtime", "derive_seed", "seed_everything", "augment_dihedral", "epoch_order",
-    "iter_crops", "features_of_cells", "protein_means", "labelled_ids", "split_ids", "CheckpointDir", "RunConfig", "EpochResult",
-    "RunOutcome", "recalibrate_batch_norm", "resume_runtime", "run_training_epoch", "train", "evaluate_untrained",
+    "Runtime",
+    "choose_runtime",
+    "derive_seed",
+    "seed_everything",
+    "augment_dihedral",
+    "epoch_order",
+    "iter_crops",
+    "features_of_cells",
+    "protein_means",
+    "labelled_ids",
+    "split_ids",
+    "CheckpointDir",
+    "RunConfig",
+    "EpochResult",
+    "RunOutcome",
+    "recalibrate_batch_norm",
+    "resume_runtime",
+    "run_training_epoch",
+    "train",
+    "evaluate_untrained",
 ]

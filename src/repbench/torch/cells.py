@@ -1,5 +1,6 @@
 """Crops from a CellSet into batches: epoch order, flips and rotations, features, per-protein means
 (:func:`repbench.embedders.protein_means`, and its torchrun form :func:`gathered_protein_means`)."""
+
 from __future__ import annotations
 
 from typing import Callable, Iterator
@@ -51,14 +52,19 @@ def augment_dihedral(crops: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 def iter_crops(cells, cell_ids: np.ndarray, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(ids, crops)`` in the order given, ``crops`` float32 (b, 2, 64, 64); one batch in memory at a time."""
     for start in range(0, len(cell_ids), batch_size):
-        ids = np.asarray(cell_ids[start:start + batch_size])
+        ids = np.asarray(cell_ids[start : start + batch_size])
         yield ids, cells.read(ids)
 
 
 @torch.no_grad()
-def features_of_cells(features: Callable[[torch.Tensor], torch.Tensor], cells, cell_ids: np.ndarray,
-                      runtime: Runtime, batch_size: int = 256, on_batch: Callable[[int], None] | None = None
-                      ) -> np.ndarray:
+def features_of_cells(
+    features: Callable[[torch.Tensor], torch.Tensor],
+    cells,
+    cell_ids: np.ndarray,
+    runtime: Runtime,
+    batch_size: int = 256,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """``features(batch) -> (b, d)`` for every cell in ``cell_ids``, in order: float32 (n, d).
     The caller puts the model in eval mode; computed under the runtime's autocast, returned in float32."""
     parts = []
@@ -71,8 +77,9 @@ def features_of_cells(features: Callable[[torch.Tensor], torch.Tensor], cells, c
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
-def gathered_protein_means(proteins: np.ndarray, rows: np.ndarray, vectors: np.ndarray, dim: int
-                           ) -> tuple[list[str], np.ndarray, np.ndarray]:
+def gathered_protein_means(
+    proteins: np.ndarray, rows: np.ndarray, vectors: np.ndarray, dim: int
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """:func:`protein_means` when the cells are spread over the processes of a torchrun job.
 
     ``proteins`` (n,): the protein of every cell (the same array in every process); ``rows`` (k,): the

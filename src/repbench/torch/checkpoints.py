@@ -4,6 +4,7 @@ A checkpoint holds only tensors and plain Python values (the RNG states included
 :mod:`repbench.torch.seeding`), so it loads with ``torch.load(path, weights_only=True)``: opening a
 checkpoint never runs code from the file.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,9 +51,11 @@ class CheckpointDir:
         try:
             state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
         except Exception as error:  # truncated or foreign file: say which, do not guess
-            raise RepbenchError("checkpoint-unreadable", f"cannot read checkpoint ({error}); delete it to start over",
-                                path=path) from error
+            raise RepbenchError(
+                "checkpoint-unreadable", f"cannot read checkpoint ({error}); delete it to start over", path=path
+            ) from error
         if state.get("format") != FORMAT:
-            raise RepbenchError("checkpoint-unreadable", f"checkpoint format {state.get('format')!r}, expected {FORMAT}",
-                                path=path)
+            raise RepbenchError(
+                "checkpoint-unreadable", f"checkpoint format {state.get('format')!r}, expected {FORMAT}", path=path
+            )
         return state

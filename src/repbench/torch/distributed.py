@@ -24,6 +24,7 @@ run resumes in one process and the other way round.
 Without those variables (or with ``WORLD_SIZE=1``) every function here is a no-op and a run is exactly
 the single-process run.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,12 @@ def world_from_env(env=None) -> World:
     """The process's place as torchrun describes it; (0, 1, 0, 1) outside torchrun."""
     env = os.environ if env is None else env
     size = int(env.get("WORLD_SIZE", "1"))
-    return World(rank=int(env.get("RANK", "0")), size=size, local_rank=int(env.get("LOCAL_RANK", "0")),
-                 local_size=int(env.get("LOCAL_WORLD_SIZE", str(size))))
+    return World(
+        rank=int(env.get("RANK", "0")),
+        size=size,
+        local_rank=int(env.get("LOCAL_RANK", "0")),
+        local_size=int(env.get("LOCAL_WORLD_SIZE", str(size))),
+    )
 
 
 def launched() -> bool:
@@ -134,7 +139,7 @@ def barrier() -> None:
 
 def shard_of_batch(ids: np.ndarray) -> np.ndarray:
     """This process's share of one global batch of cell ids: every ``world_size``-th, from its rank."""
-    return np.asarray(ids)[rank()::world_size()]
+    return np.asarray(ids)[rank() :: world_size()]
 
 
 def block_of(ids: np.ndarray) -> np.ndarray:

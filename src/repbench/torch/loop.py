@@ -21,6 +21,7 @@ precision its checkpoints were made in, see :func:`resume_runtime`).
 Early stopping, as in the paper: all epochs are trained and the result is the epoch with the lowest
 ``EpochResult.selection_loss`` (the validation loss), the first one on ties.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -67,9 +68,14 @@ class RunOutcome:
     resumed_from: int  # last epoch found on disk when the call started (0: fresh start)
 
 
-def run_training_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches: Iterable,
-                       loss_of_batch: Callable[[torch.nn.Module, Any], torch.Tensor], runtime: Runtime,
-                       on_step: Callable[[], None] | None = None) -> float:
+def run_training_epoch(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable,
+    loss_of_batch: Callable[[torch.nn.Module, Any], torch.Tensor],
+    runtime: Runtime,
+    on_step: Callable[[], None] | None = None,
+) -> float:
     """One pass of optimizer steps over ``batches``; the loss is computed under the runtime's autocast.
     Returns the mean training loss (weighted by batch, as logged)."""
     model.train()
@@ -121,8 +127,11 @@ def _embedding_state(embedding: Embedding) -> dict:
 def _report_of(saved: dict) -> EpochReport:
     """The report of a checkpoint's own epoch, as ``on_epoch`` first received it (same vectors, same logs)."""
     report = saved["report"]
-    return EpochReport(epoch=int(saved["epoch"]), logs=dict(report["logs"]),
-                       embedding=Embedding(list(report["proteins"]), report["vectors"].numpy().copy()))
+    return EpochReport(
+        epoch=int(saved["epoch"]),
+        logs=dict(report["logs"]),
+        embedding=Embedding(list(report["proteins"]), report["vectors"].numpy().copy()),
+    )
 
 
 def resume_runtime(runtime: Runtime, checkpoints: CheckpointDir) -> Runtime:
@@ -139,16 +148,28 @@ def resume_runtime(runtime: Runtime, checkpoints: CheckpointDir) -> Runtime:
     precision = saved["runtime"]["precision"]
     if precision == runtime.precision:
         return runtime
-    warnings.warn(f"resuming in {precision}, the precision the checkpoints in {checkpoints.path} were made in "
-                  f"(this machine's automatic choice is {runtime.precision})", RuntimeWarning, stacklevel=2)
-    return replace(runtime, autocast_dtype=torch.bfloat16 if precision == "bf16" else None,
-                   precision_chosen_by="checkpoint")
+    warnings.warn(
+        f"resuming in {precision}, the precision the checkpoints in {checkpoints.path} were made in "
+        f"(this machine's automatic choice is {runtime.precision})",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return replace(
+        runtime, autocast_dtype=torch.bfloat16 if precision == "bf16" else None, precision_chosen_by="checkpoint"
+    )
 
 
-def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Runtime, config: RunConfig,
-          checkpoints: CheckpointDir, *, train_epoch: Callable[[int], float],
-          evaluate: Callable[[int], EpochResult], on_epoch: Callable[[EpochReport], None] | None = None
-          ) -> RunOutcome:
+def train(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    runtime: Runtime,
+    config: RunConfig,
+    checkpoints: CheckpointDir,
+    *,
+    train_epoch: Callable[[int], float],
+    evaluate: Callable[[int], EpochResult],
+    on_epoch: Callable[[EpochReport], None] | None = None,
+) -> RunOutcome:
     """Train ``config.epochs`` epochs (or what is left of them after the newest checkpoint)."""
     start, best, history = 1, None, []
     bare = distributed.unwrap(model)  # under torchrun: checkpoints hold the model without its DDP wrapper
@@ -158,13 +179,16 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
             raise RepbenchError(
                 "checkpoint-mismatch",
                 f"checkpoints were made with other settings ({saved['identity']}); use another out dir or delete them",
-                path=checkpoints.path)
+                path=checkpoints.path,
+            )
         made_in = saved.get("runtime", {}).get("precision", runtime.precision)
         if made_in != runtime.precision:
             raise RepbenchError(
                 "checkpoint-mismatch",
                 f"checkpoints were made in {made_in}, this run computes in {runtime.precision}; resume with "
-                f"--option precision={made_in}, or use another out dir", path=checkpoints.path)
+                f"--option precision={made_in}, or use another out dir",
+                path=checkpoints.path,
+            )
         bare.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         set_rng_state(saved["rng"])
@@ -183,15 +207,26 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
         logs = {"train_loss": float(train_loss), **{k: float(v) for k, v in result.logs.items()}, "lr": config.lr}
         history.append(logs)
         if not np.isfinite(train_loss):
-            raise RepbenchError("training-diverged", f"training loss became {train_loss} in epoch {epoch} "
-                                f"(learning rate {config.lr}); try a smaller one")
+            raise RepbenchError(
+                "training-diverged",
+                f"training loss became {train_loss} in epoch {epoch} (learning rate {config.lr}); try a smaller one",
+            )
         if best is None or result.selection_loss < best["loss"]:
             best = {"epoch": epoch, "loss": float(result.selection_loss), **_embedding_state(result.embedding)}
         if distributed.is_main():
-            checkpoints.save(epoch, {"identity": config.identity_record(), "model": bare.state_dict(),
-                                     "optimizer": optimizer.state_dict(), "rng": rng_state(), "history": history,
-                                     "best": best, "runtime": {"precision": runtime.precision},
-                                     "report": {"logs": logs, **_embedding_state(result.embedding)}})
+            checkpoints.save(
+                epoch,
+                {
+                    "identity": config.identity_record(),
+                    "model": bare.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "rng": rng_state(),
+                    "history": history,
+                    "best": best,
+                    "runtime": {"precision": runtime.precision},
+                    "report": {"logs": logs, **_embedding_state(result.embedding)},
+                },
+            )
             if on_epoch is not None:
                 on_epoch(EpochReport(epoch=epoch, embedding=result.embedding, logs=logs))
         distributed.barrier()  # the other processes wait until rank 0 has saved and scored the epoch
@@ -199,12 +234,21 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, runtime: Run
     if best is None:
         raise RepbenchError("no-epochs", f"run {config.name} has no epochs to train (epochs={config.epochs})")
     embedding = Embedding(proteins=list(best["proteins"]), vectors=best["vectors"].numpy().copy())
-    return RunOutcome(embedding=embedding, best_epoch=int(best["epoch"]), best_loss=float(best["loss"]),
-                      history=history, resumed_from=resumed_from)
+    return RunOutcome(
+        embedding=embedding,
+        best_epoch=int(best["epoch"]),
+        best_loss=float(best["loss"]),
+        history=history,
+        resumed_from=resumed_from,
+    )
 
 
-def evaluate_untrained(model: torch.nn.Module, config: RunConfig, evaluate: Callable[[int], EpochResult],
-                       prepare: Callable[[], None] | None = None) -> RunOutcome:
+def evaluate_untrained(
+    model: torch.nn.Module,
+    config: RunConfig,
+    evaluate: Callable[[int], EpochResult],
+    prepare: Callable[[], None] | None = None,
+) -> RunOutcome:
     """The untrained control (``--option untrained=true``): the network exactly as :func:`train` would start
     epoch 1 (same seed, same initial weights), no optimizer step, read out as after an epoch.
 
@@ -219,5 +263,6 @@ def evaluate_untrained(model: torch.nn.Module, config: RunConfig, evaluate: Call
     with torch.no_grad():
         result = evaluate(0)
     logs = {k: float(v) for k, v in result.logs.items()}
-    return RunOutcome(embedding=result.embedding, best_epoch=0, best_loss=float(result.selection_loss),
-                      history=[logs], resumed_from=0)
+    return RunOutcome(
+        embedding=result.embedding, best_epoch=0, best_loss=float(result.selection_loss), history=[logs], resumed_from=0
+    )

@@ -16,6 +16,7 @@ What a run computed in is part of its record: :meth:`Runtime.describe` gives the
 put it into ``Embedding.params`` (the table's metadata and the result record). Results are reproducible
 bit for bit only for the same precision and CPU kind (docs/deeploc.md).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -64,9 +65,14 @@ class Runtime:
 
     def describe(self) -> dict:
         """What a run records about where it computed (``Embedding.params``, docs/deeploc.md)."""
-        return {"device": self.device.type, "precision": self.precision,
-                "precision_chosen_by": self.precision_chosen_by, "cpu": cpu_kind(),
-                "channels_last": self.channels_last, "threads": self.threads}
+        return {
+            "device": self.device.type,
+            "precision": self.precision,
+            "precision_chosen_by": self.precision_chosen_by,
+            "cpu": cpu_kind(),
+            "channels_last": self.channels_last,
+            "threads": self.threads,
+        }
 
 
 @lru_cache(maxsize=1)
@@ -131,6 +137,10 @@ def choose_runtime(requested: str = "auto", options: dict | None = None) -> Runt
     precision = options.get("precision", "bf16" if fast_bf16 else "fp32")
     if precision not in PRECISIONS:
         raise UsageError("bad-option", f"--option precision={precision}: expected fp32 or bf16")
-    return Runtime(device=device, autocast_dtype=torch.bfloat16 if precision == "bf16" else None,
-                   channels_last=_flag(options, "channels_last", True), threads=threads,
-                   precision_chosen_by="option" if "precision" in options else "auto")
+    return Runtime(
+        device=device,
+        autocast_dtype=torch.bfloat16 if precision == "bf16" else None,
+        channels_last=_flag(options, "channels_last", True),
+        threads=threads,
+        precision_chosen_by="option" if "precision" in options else "auto",
+    )

@@ -4,6 +4,7 @@ Every epoch re-seeds torch, numpy and ``random`` from (seed, epoch) and draws it
 augmentations from its own generators, so epoch ``k`` computes the same thing whether the run started
 at epoch 1 or was resumed from the checkpoint of epoch ``k - 1``. That is what makes resume exact.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,10 +39,17 @@ def rng_state() -> dict:
     version, py_state, gauss_next = random.getstate()
     state = {
         "torch": torch.get_rng_state(),
-        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached": float(cached)},
-        "python": {"version": int(version), "state": torch.tensor(py_state, dtype=torch.int64),
-                   "gauss_next": gauss_next},
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
+        "python": {
+            "version": int(version),
+            "state": torch.tensor(py_state, dtype=torch.int64),
+            "gauss_next": gauss_next,
+        },
     }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -51,10 +59,18 @@ def rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     numpy_state = state["numpy"]
-    np.random.set_state(("MT19937", numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"],
-                         numpy_state["has_gauss"], numpy_state["cached"]))
+    np.random.set_state(
+        (
+            "MT19937",
+            numpy_state["keys"].numpy().astype(np.uint32),
+            numpy_state["pos"],
+            numpy_state["has_gauss"],
+            numpy_state["cached"],
+        )
+    )
     python_state = state["python"]
-    random.setstate((python_state["version"], tuple(int(v) for v in python_state["state"].tolist()),
-                     python_state["gauss_next"]))
+    random.setstate(
+        (python_state["version"], tuple(int(v) for v in python_state["state"].tolist()), python_state["gauss_next"])
+    )
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

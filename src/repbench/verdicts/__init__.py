@@ -7,14 +7,24 @@
 - :mod:`.f05`, :mod:`.groups`  the cheaper paired F0.5 bootstrap; the per-group sign-flip comparison
 - ``holm`` and ``benjamini_hochberg`` (from :mod:`repbench.metrics.multiple_testing`)
 """
-from .bootstrap import (PairedTest, pairwise_tests, paired_test, rank_intervals, rank_table, resample_weights,
-                        universe)
+
 from ..metrics.multiple_testing import benjamini_hochberg, holm
-from .queries import compute_query_aps, query_aps
+from .bootstrap import PairedTest, paired_test, pairwise_tests, rank_intervals, rank_table, resample_weights, universe
 from .compare import compare_tables, write_terms
+from .queries import compute_query_aps, query_aps
 
 __all__ = [
-    "PairedTest", "benjamini_hochberg", "compare_tables", "compute_query_aps", "holm", "pairwise_tests",
-    "paired_test", "query_aps", "write_terms",
-    "rank_intervals", "rank_table", "resample_weights", "universe",
+    "PairedTest",
+    "benjamini_hochberg",
+    "compare_tables",
+    "compute_query_aps",
+    "holm",
+    "pairwise_tests",
+    "paired_test",
+    "query_aps",
+    "write_terms",
+    "rank_intervals",
+    "rank_table",
+    "resample_weights",
+    "universe",
 ]

@@ -14,6 +14,7 @@ One resampling scheme serves every statistic (docs/evaluation.md, "Verdicts"):
   interval is ``difference -/+ z se`` (z = 1.959964 for 95%) and the two-sided p-value ``erfc(|d| / (se sqrt 2))``
   (1 when d = 0 and se = 0), so the interval excludes 0 exactly when p < 0.05.
 """
+
 from __future__ import annotations
 
 import math
@@ -109,8 +110,9 @@ def _z(level: float) -> float:
     return NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
-def normal_verdict(difference: float, samples: np.ndarray,
-                   level: float = 0.95) -> tuple[float, tuple[float, float], float]:
+def normal_verdict(
+    difference: float, samples: np.ndarray, level: float = 0.95
+) -> tuple[float, tuple[float, float], float]:
     """(se, interval, two-sided p) of a difference from its resampled values (NaN resamples ignored)."""
     se = _std(samples)
     if not math.isfinite(se):
@@ -135,8 +137,14 @@ def _clean(series: pd.Series) -> pd.Series:
     return series[series.notna()]
 
 
-def paired_test(a: pd.Series, b: pd.Series, resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
-                universe: pd.Index | None = None, level: float = 0.95) -> PairedTest:
+def paired_test(
+    a: pd.Series,
+    b: pd.Series,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    universe: pd.Index | None = None,
+    level: float = 0.95,
+) -> PairedTest:
     """Paired bootstrap of mean(a) - mean(b) over the proteins both cover (same resampled proteins for both).
 
     a, b: per-protein values in [0, 1] (e.g. query APs from :func:`query_aps`), indexed by protein; NaN is
@@ -168,8 +176,13 @@ class _Rows:
     Per row (contiguous): values, answered mask, fixed-point values; a pair then only corrects the sums for
     the few proteins one row answers and the other does not (rows of W transposed, contiguous)."""
 
-    def __init__(self, aps: Mapping[str, pd.Series], universe_index: pd.Index, weights: np.ndarray,
-                 by_protein: np.ndarray | None = None):
+    def __init__(
+        self,
+        aps: Mapping[str, pd.Series],
+        universe_index: pd.Index,
+        weights: np.ndarray,
+        by_protein: np.ndarray | None = None,
+    ):
         self.names = list(aps)
         self.by_protein = np.ascontiguousarray(weights.T) if by_protein is None else by_protein  # (n, B)
         n = len(universe_index)
@@ -222,16 +235,22 @@ def _universe_of(aps: Iterable[pd.Series], universe_index: pd.Index | None) -> p
     return out.sort_values()
 
 
-def pairwise_tests(aps: Mapping[str, pd.Series], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
-                   universe: pd.Index | None = None, level: float = 0.95) -> pd.DataFrame:
+def pairwise_tests(
+    aps: Mapping[str, pd.Series],
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    universe: pd.Index | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """:func:`paired_test` for every pair of rows (i before j in the mapping's order), sharing one W @ Q.
 
     Returns one row per pair: a, b (names), proteins, map_a, map_b, difference, ci_low, ci_high, se, p.
     The same numbers as ``paired_test(aps[a], aps[b], universe=...)`` with the same universe, bit for bit.
     """
     universe = _universe_of(aps.values(), universe)
-    rows = _Rows(aps, universe, resample_weights(len(universe), resamples, seed),
-                 _by_protein(len(universe), resamples, seed))
+    rows = _Rows(
+        aps, universe, resample_weights(len(universe), resamples, seed), _by_protein(len(universe), resamples, seed)
+    )
     out = []
     for i in range(len(rows.names)):
         for j in range(i + 1, len(rows.names)):
@@ -240,8 +259,9 @@ def pairwise_tests(aps: Mapping[str, pd.Series], resamples: int = DEFAULT_RESAMP
             se, ci, p = normal_verdict(d, samples, level) if n else (float("nan"),) * 2 + (float("nan"),)
             ci = ci if n else (float("nan"), float("nan"))
             out.append((rows.names[i], rows.names[j], n, ma, mb, d, ci[0], ci[1], se, p))
-    return pd.DataFrame(out, columns=["a", "b", "proteins", "map_a", "map_b", "difference", "ci_low", "ci_high",
-                                      "se", "p"])
+    return pd.DataFrame(
+        out, columns=["a", "b", "proteins", "map_a", "map_b", "difference", "ci_low", "ci_high", "se", "p"]
+    )
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
@@ -261,8 +281,9 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _rank_frame(names: list[str], point: np.ndarray, proteins: list[int], resampled: np.ndarray,
-                paired, level: float) -> pd.DataFrame:
+def _rank_frame(
+    names: list[str], point: np.ndarray, proteins: list[int], resampled: np.ndarray, paired, level: float
+) -> pd.DataFrame:
     """Rank statistics of rows from their point values (R,) and resampled values (B, R); paired(i, j)
     gives (difference i - j, resampled differences) for the leader test."""
     ok = np.isfinite(point)
@@ -274,10 +295,12 @@ def _rank_frame(names: list[str], point: np.ndarray, proteins: list[int], resamp
         ranks[:, ok] = average_ranks(resampled[:, ok])
     tail = (1.0 - level) / 2.0
     frame["mean_rank"] = [float(ranks[:, k].mean()) if ok[k] else np.nan for k in range(len(names))]
-    frame["rank_low"] = [float(np.quantile(ranks[:, k], tail, method="lower")) if ok[k] else np.nan
-                         for k in range(len(names))]
-    frame["rank_high"] = [float(np.quantile(ranks[:, k], 1.0 - tail, method="higher")) if ok[k] else np.nan
-                          for k in range(len(names))]
+    frame["rank_low"] = [
+        float(np.quantile(ranks[:, k], tail, method="lower")) if ok[k] else np.nan for k in range(len(names))
+    ]
+    frame["rank_high"] = [
+        float(np.quantile(ranks[:, k], 1.0 - tail, method="higher")) if ok[k] else np.nan for k in range(len(names))
+    ]
     leader = int(np.flatnonzero(ok)[np.argmax(point[ok])]) if ok.any() else -1
     frame["leader"] = [k == leader for k in range(len(names))]
     p_leader = np.full(len(names), np.nan)
@@ -293,8 +316,13 @@ def _rank_frame(names: list[str], point: np.ndarray, proteins: list[int], resamp
     return frame.sort_values(["mean_rank", "map"], ascending=[True, False], na_position="last", kind="stable")
 
 
-def rank_table(aps: Mapping[str, Mapping[str, pd.Series]], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
-               universe: pd.Index | None = None, level: float = 0.95) -> dict[str, pd.DataFrame]:
+def rank_table(
+    aps: Mapping[str, Mapping[str, pd.Series]],
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    universe: pd.Index | None = None,
+    level: float = 0.95,
+) -> dict[str, pd.DataFrame]:
     """Rank intervals per tier and overall, from ONE joint bootstrap (the same resampled proteins everywhere).
 
     aps: row name -> tier -> per-query APs (as :func:`query_aps` returns). Returns tier -> frame (see
@@ -324,8 +352,9 @@ def rank_table(aps: Mapping[str, Mapping[str, pd.Series]], resamples: int = DEFA
         counts = [rows.queries(k) for k in range(len(names))]
         out[tier] = _rank_frame(names, point, counts, resampled, paired, level)
     complete = [all(n in per_tier[t][1] for t in tiers) for n in names]
-    point = np.array([exact_mean([out[t].loc[n, "map"] for t in tiers]) if complete[k] else np.nan
-                      for k, n in enumerate(names)])
+    point = np.array(
+        [exact_mean([out[t].loc[n, "map"] for t in tiers]) if complete[k] else np.nan for k, n in enumerate(names)]
+    )
     resampled = np.mean([per_tier[t][0].means() for t in tiers], axis=0) if tiers else np.zeros((resamples, 0))
     resampled[:, [not c for c in complete]] = np.nan
 
@@ -342,8 +371,13 @@ def rank_table(aps: Mapping[str, Mapping[str, pd.Series]], resamples: int = DEFA
     return out
 
 
-def rank_intervals(aps: Mapping[str, pd.Series], resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
-                   level: float = 0.95, universe: pd.Index | None = None) -> pd.DataFrame:
+def rank_intervals(
+    aps: Mapping[str, pd.Series],
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    level: float = 0.95,
+    universe: pd.Index | None = None,
+) -> pd.DataFrame:
     """Each row's rank with a ``level`` interval from one joint bootstrap over proteins (one tier).
 
     aps: row name -> per-query APs. Rows: names, sorted by mean rank. Columns: ``map`` (mean over the row's own

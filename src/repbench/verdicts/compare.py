@@ -12,6 +12,7 @@ the paired bootstrap over proteins (:mod:`.bootstrap`; every resample gives A an
 p-values are Holm-adjusted over all the tests of the comparison (12 with four tiers); a verdict says
 "A better" / "B better" where the adjusted p < 0.05, else "no evidence". Per group: :mod:`.groups`.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,9 +62,19 @@ def _metric(difference: float, a: float, b: float, samples: np.ndarray, resample
     return {"a": a, "b": b, "difference": difference, "ci": list(ci), "se": se, "p": p, "resamples": resamples}
 
 
-def _tier(tier: Tier, common: list[str], dots_a: DotProducts, dots_b: DotProducts, weights: np.ndarray,
-          positions: dict[str, int], resamples: int, ami_resamples: int, seed: int, names: dict[str, str],
-          step: Progress) -> dict:
+def _tier(
+    tier: Tier,
+    common: list[str],
+    dots_a: DotProducts,
+    dots_b: DotProducts,
+    weights: np.ndarray,
+    positions: dict[str, int],
+    resamples: int,
+    ami_resamples: int,
+    seed: int,
+    names: dict[str, str],
+    step: Progress,
+) -> dict:
     in_tier = [p for p in common if p in tier.members]  # common is sorted
     n = len(in_tier)
     out: dict = {"proteins": n}
@@ -80,10 +91,22 @@ def _tier(tier: Tier, common: list[str], dots_a: DotProducts, dots_b: DotProduct
 
     answered = ~np.isnan(ap_a)  # the same queries for both: it depends on the groups only
     index = pd.Index(np.asarray(in_tier)[answered], name="protein")
-    test = paired_test(pd.Series(ap_a[answered], index), pd.Series(ap_b[answered], index), resamples, seed,
-                       universe=pd.Index(sorted(positions)))
-    out["map"] = {"a": test.a, "b": test.b, "difference": test.difference, "ci": list(test.ci), "se": test.se,
-                  "p": test.p, "resamples": resamples}
+    test = paired_test(
+        pd.Series(ap_a[answered], index),
+        pd.Series(ap_b[answered], index),
+        resamples,
+        seed,
+        universe=pd.Index(sorted(positions)),
+    )
+    out["map"] = {
+        "a": test.a,
+        "b": test.b,
+        "difference": test.difference,
+        "ci": list(test.ci),
+        "se": test.se,
+        "p": test.p,
+        "resamples": resamples,
+    }
 
     shared_of = lambda s, e: (membership[s:e] @ membership.T) > 0  # noqa: E731
     f_a, thr_a = f05_boot.best_threshold(all_a, pos_a)
@@ -104,16 +127,22 @@ def _tier(tier: Tier, common: list[str], dots_a: DotProducts, dots_b: DotProduct
     out["ami"] = _metric(ami_a - ami_b, ami_a, ami_b, samples, ami_resamples)
 
     ids = [g for g, members in tier.groups.items() if any(m in row for m in members)]
-    groups = compare_groups(ids, names, query_group_ap(da.rows, membership), query_group_ap(db.rows, membership),
-                            seed)
+    groups = compare_groups(ids, names, query_group_ap(da.rows, membership), query_group_ap(db.rows, membership), seed)
     out["groups_tested"] = len(groups)
     out["_groups"] = groups
     return out
 
 
-def compare_tables(a: ProteinTable, b: ProteinTable, standards: Standards, tiers: Iterable[str] | None = None,
-                   resamples: int = DEFAULT_RESAMPLES, ami_resamples: int = AMI_RESAMPLES, seed: int = 0,
-                   progress: Progress | None = None) -> dict:
+def compare_tables(
+    a: ProteinTable,
+    b: ProteinTable,
+    standards: Standards,
+    tiers: Iterable[str] | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    ami_resamples: int = AMI_RESAMPLES,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> dict:
     """The paired comparison of two validated tables: a JSON-ready dict (docs/evaluation.md, "compare").
 
     ``result["tiers"][tier][metric]`` has a, b, difference, ci, se, p, p_adjusted (Holm over every test),
@@ -126,8 +155,11 @@ def compare_tables(a: ProteinTable, b: ProteinTable, standards: Standards, tiers
     known = set().union(*(standards.tiers[t].members for t in chosen))
     common = sorted(set(a.proteins) & set(b.proteins) & known)
     if len(common) < 2:
-        raise RepbenchError("no-overlap", f"the two tables share {len(common)} protein(s) of the chosen tiers; "
-                            "a paired comparison needs at least 2", path=b.path)
+        raise RepbenchError(
+            "no-overlap",
+            f"the two tables share {len(common)} protein(s) of the chosen tiers; a paired comparison needs at least 2",
+            path=b.path,
+        )
     step = or_silent(progress)
     space = universe(standards)
     positions = {p: i for i, p in enumerate(space)}
@@ -137,8 +169,19 @@ def compare_tables(a: ProteinTable, b: ProteinTable, standards: Standards, tiers
     scores = {}
     step("comparing tiers", 0, len(chosen))
     for k, tier in enumerate(chosen):
-        scores[tier] = _tier(standards.tiers[tier], common, dots_a, dots_b, weights, positions, resamples,
-                             ami_resamples, seed, names, step)
+        scores[tier] = _tier(
+            standards.tiers[tier],
+            common,
+            dots_a,
+            dots_b,
+            weights,
+            positions,
+            resamples,
+            ami_resamples,
+            seed,
+            names,
+            step,
+        )
         step("comparing tiers", k + 1, len(chosen))
     tests = [(t, m) for t in chosen for m in METRICS if m in scores[t]]
     adjusted = holm(np.array([scores[t][m]["p"] for t, m in tests], dtype=np.float64)) if tests else []

@@ -9,6 +9,7 @@ exact integer product W @ counts gives every resample's precision-recall points 
 ``GRID - 1`` evenly spaced places from the highest to the lowest (so at w = 1 it is exactly the reported f05).
 Counts below zero are clamped at zero.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,7 @@ as likely -d_m), two-sided, on the exact integers rint(d * 2**32): every one of 
 ``numpy.random.default_rng([seed, m])`` (p = (1 + count) / (1 + FLIPS)). q: Benjamini-Hochberg over the groups
 of a tier.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -48,12 +49,21 @@ def compare_groups(ids: list[str], names: dict[str, str], a: tuple, b: tuple, se
     order = np.argsort(ga, kind="stable")
     bounds = np.searchsorted(ga[order], np.arange(len(ids) + 1))
     for g in range(len(ids)):
-        take = order[bounds[g]:bounds[g + 1]]
+        take = order[bounds[g] : bounds[g + 1]]
         if take.size < 2:
             continue
         ma, mb = exact_mean(apa[take]), exact_mean(apb[take])
-        rows.append({"group": ids[g], "name": names.get(ids[g], ids[g]), "size": int(take.size), "map_a": ma,
-                     "map_b": mb, "difference": ma - mb, "p": sign_flip_p(apa[take] - apb[take], seed)})
+        rows.append(
+            {
+                "group": ids[g],
+                "name": names.get(ids[g], ids[g]),
+                "size": int(take.size),
+                "map_a": ma,
+                "map_b": mb,
+                "difference": ma - mb,
+                "p": sign_flip_p(apa[take] - apb[take], seed),
+            }
+        )
     q = benjamini_hochberg(np.array([r["p"] for r in rows])) if rows else []
     for row, value in zip(rows, q):
         row["q"] = float(value)

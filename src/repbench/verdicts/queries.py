@@ -6,6 +6,7 @@ table's sha256, the standards manifest's sha256 and the evaluator version: a new
 evaluator never reads an old entry. Entries are written atomically (``results.write_json_atomic``); JSON floats
 round-trip exactly. An in-process dict holds the entries read or computed in this process.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .. import EVALUATOR_VERSION
-from .. import results
+from .. import EVALUATOR_VERSION, results
 from ..evaluator import DotProducts, _membership, check_tiers
 from ..metrics.correlation import unit_vectors_fixed
 from ..metrics.query_ap import MAX_BLOCK_ROWS, query_average_precision
@@ -47,13 +47,15 @@ def tier_query_aps(dots: DotProducts, membership: np.ndarray) -> np.ndarray:
     for start in range(0, n, MAX_BLOCK_ROWS):
         stop = min(start + MAX_BLOCK_ROWS, n)
         shared = (membership[start:stop] @ membership.T) > 0
-        out[start:stop] = query_average_precision(dots.rows(start, stop), shared,
-                                                  columns[None, :] == columns[start:stop, None])
+        out[start:stop] = query_average_precision(
+            dots.rows(start, stop), shared, columns[None, :] == columns[start:stop, None]
+        )
     return out
 
 
-def compute_query_aps(proteins: list[str], vectors: np.ndarray, standards: Standards,
-                      tiers: Iterable[str] | None = None) -> dict[str, pd.Series]:
+def compute_query_aps(
+    proteins: list[str], vectors: np.ndarray, standards: Standards, tiers: Iterable[str] | None = None
+) -> dict[str, pd.Series]:
     """tier -> per-query AP (index: the answered query ORFs, sorted) for ORFs (n,) and vectors (n, d)."""
     chosen = check_tiers(tiers, standards)
     known = set().union(*(standards.tiers[t].members for t in chosen))
@@ -77,14 +79,21 @@ def compute_query_aps(proteins: list[str], vectors: np.ndarray, standards: Stand
 def _read_cache(path: Path) -> dict[str, pd.Series] | None:
     try:
         data = json.loads(path.read_text())
-        return {t: pd.Series(v["ap"], index=pd.Index(v["protein"], name="protein"), name=t, dtype=np.float64)
-                for t, v in data["tiers"].items()}
+        return {
+            t: pd.Series(v["ap"], index=pd.Index(v["protein"], name="protein"), name=t, dtype=np.float64)
+            for t, v in data["tiers"].items()
+        }
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent or unreadable: recompute (and overwrite)
 
 
-def query_aps(table: ProteinTable | str | Path, standards: Standards, tiers: Iterable[str] | None = None,
-              cache_dir: str | Path | None = None, cache: bool = True) -> dict[str, pd.Series]:
+def query_aps(
+    table: ProteinTable | str | Path,
+    standards: Standards,
+    tiers: Iterable[str] | None = None,
+    cache_dir: str | Path | None = None,
+    cache: bool = True,
+) -> dict[str, pd.Series]:
     """Per tier: the AP of each query protein of the table (index: ORF, sorted; exactly the values whose mean
     is the tier's ``map``). Computed for every tier once per (table sha256, standards, evaluator) and cached.
 
@@ -101,11 +110,15 @@ def query_aps(table: ProteinTable | str | Path, standards: Standards, tiers: Ite
     if found is None or not set(chosen) <= set(found):
         found = compute_query_aps(table.proteins, table.vectors, standards)
         if cache:
-            results.write_json_atomic(path, {
-                "evaluator": EVALUATOR_VERSION, "standards_manifest_sha256": standards.manifest_sha256,
-                "table_sha256": table.sha256,
-                "tiers": {t: {"protein": s.index.tolist(), "ap": s.tolist()} for t, s in found.items()},
-            })
+            results.write_json_atomic(
+                path,
+                {
+                    "evaluator": EVALUATOR_VERSION,
+                    "standards_manifest_sha256": standards.manifest_sha256,
+                    "table_sha256": table.sha256,
+                    "tiers": {t: {"protein": s.index.tolist(), "ap": s.tolist()} for t, s in found.items()},
+                },
+            )
     if cache:
         _MEMORY[key] = found
     return {t: found[t].copy() for t in chosen}

@@ -4,6 +4,7 @@
 ``open_demo`` generates it once per (generator version, size, seed, standards) and caches it.
 Same arguments -> the same bytes. What the images encode is documented in docs/data.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,15 @@ PROTEINS_FILE = "synthetic_proteins.tsv"
 RENDER_BATCH = 64  # cells drawn at once (part of the byte-for-byte output: changing it changes the images)
 
 
-def generate(out_dir, n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int = DEFAULT_CELLS, seed: int = 0,
-             progress=None, *, overwrite: bool = False) -> Path:
+def generate(
+    out_dir,
+    n_proteins: int = DEFAULT_PROTEINS,
+    cells_per_protein: int = DEFAULT_CELLS,
+    seed: int = 0,
+    progress=None,
+    *,
+    overwrite: bool = False,
+) -> Path:
     """Draw the synthetic proteome into a new shard folder ``out_dir`` (float16 camera counts).
 
     Also writes ``synthetic_proteins.tsv`` there: each protein's ORF, gene, drawn localizations, class,
@@ -45,8 +53,13 @@ def generate(out_dir, n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int
         raise RepbenchError("synthetic-bad-size", f"cells_per_protein must be >= 1, got {cells_per_protein}")
     step = Counter(progress, "drawing synthetic cells", len(proteins) * cells_per_protein)
     names = [p.orf for p in proteins]
-    with ShardWriter(out_dir, len(proteins) * cells_per_protein, dtype="float16", cells_per_shard=CELLS_PER_SHARD,
-                     overwrite=overwrite) as writer:
+    with ShardWriter(
+        out_dir,
+        len(proteins) * cells_per_protein,
+        dtype="float16",
+        cells_per_shard=CELLS_PER_SHARD,
+        overwrite=overwrite,
+    ) as writer:
         for protein in proteins:
             rng = np.random.default_rng(stable_seed("cells", GENERATOR_VERSION, seed, protein.orf))
             splits = assign_splits(np.zeros(cells_per_protein, dtype=np.int64), [protein.orf], seed)
@@ -54,22 +67,32 @@ def generate(out_dir, n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int
             for start in range(0, cells_per_protein, RENDER_BATCH):  # bounded memory for many cells
                 size = min(RENDER_BATCH, cells_per_protein - start)
                 crops = render(rng, size, protein.flags, protein.fine, protein.abundance)
-                writer.add(protein.orf, crops, splits[start:start + size], label)
+                writer.add(protein.orf, crops, splits[start : start + size], label)
                 step(size)
-        table = pd.DataFrame({
-            "orf": names,
-            "gene": [p.gene for p in proteins],
-            "localizations": [";".join(p.flags) for p in proteins],
-            "class": [p.label_class or "" for p in proteins],
-            "abundance": [p.abundance for p in proteins],
-            **{name: [round(float(p.fine[i]), 6) for p in proteins] for i, name in enumerate(FINE_PARAMS)},
-            "groups": [";".join(p.groups) for p in proteins],
-        })
+        table = pd.DataFrame(
+            {
+                "orf": names,
+                "gene": [p.gene for p in proteins],
+                "localizations": [";".join(p.flags) for p in proteins],
+                "class": [p.label_class or "" for p in proteins],
+                "abundance": [p.abundance for p in proteins],
+                **{name: [round(float(p.fine[i]), 6) for p in proteins] for i, name in enumerate(FINE_PARAMS)},
+                "groups": [";".join(p.groups) for p in proteins],
+            }
+        )
         table.to_csv(writer.tmp / PROTEINS_FILE, sep="\t", index=False)
         return writer.finish(
-            dataset="synthetic", classes=CLASSES, split_seed=seed, labels_source="huh2003",
-            generator={"version": GENERATOR_VERSION, "n_proteins": n_proteins, "cells_per_protein": cells_per_protein,
-                       "seed": seed, "standards": standards.stamp()},
+            dataset="synthetic",
+            classes=CLASSES,
+            split_seed=seed,
+            labels_source="huh2003",
+            generator={
+                "version": GENERATOR_VERSION,
+                "n_proteins": n_proteins,
+                "cells_per_protein": cells_per_protein,
+                "seed": seed,
+                "standards": standards.stamp(),
+            },
         )
 
 
@@ -86,8 +109,14 @@ def cache_key(n_proteins: int, cells_per_protein: int, seed: int) -> str:
     return f"v{GENERATOR_VERSION}-p{n_proteins}-c{cells_per_protein}-s{seed}-std{stamp}"
 
 
-def open_demo(n_proteins: int = DEFAULT_PROTEINS, cells_per_protein: int = DEFAULT_CELLS, seed: int = 0,
-              cache_dir=None, progress=None, labels=None) -> ShardCellSet:
+def open_demo(
+    n_proteins: int = DEFAULT_PROTEINS,
+    cells_per_protein: int = DEFAULT_CELLS,
+    seed: int = 0,
+    cache_dir=None,
+    progress=None,
+    labels=None,
+) -> ShardCellSet:
     """The synthetic set as a CellSet (``name`` "demo", ``dataset`` "synthetic"), generated on first use."""
     path = cache_root(cache_dir) / cache_key(n_proteins, cells_per_protein, seed)
     if not is_shard_folder(path):

@@ -3,6 +3,7 @@
 Everything here is a deterministic function of the seed, the shipped Huh 2003 table and the frozen
 standards; docs/data.md describes the rules.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -10,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...errors import RepbenchError
 from ..labels import HUH_FLAGS, class_of_flags, huh_table
 from ..preprocess import stable_seed
-from ...errors import RepbenchError
 
 #: Huh flags the generator draws (all but "ambiguous", which says nothing about the image).
 DRAWN_FLAGS = [f for f in HUH_FLAGS if f != "ambiguous"]
@@ -119,8 +120,15 @@ def build_proteome(n_proteins: int, seed: int, standards) -> list[SyntheticProte
         row = table.loc[orf]
         flags = tuple(f for f in DRAWN_FLAGS if row[f])
         groups = groups_of.get(orf, [])
-        proteins.append(SyntheticProtein(
-            orf=orf, gene=row["gene"], flags=flags, label_class=class_of_flags(flags),
-            abundance=float(row["abundance"]), fine=fine_parameters(orf, groups), groups=tuple(groups),
-        ))
+        proteins.append(
+            SyntheticProtein(
+                orf=orf,
+                gene=row["gene"],
+                flags=flags,
+                label_class=class_of_flags(flags),
+                abundance=float(row["abundance"]),
+                fine=fine_parameters(orf, groups),
+                groups=tuple(groups),
+            )
+        )
     return proteins

@@ -4,6 +4,7 @@ All arrays are batches of cells: per-cell scalars have shape (n,), per-cell dots
 (n, 64, 64), in pixels, with x the column and y the row. A cell is drawn in its own frame: ``u`` along
 the mother's long axis (pointing to the bud, when there is one), ``v`` across it.
 """
+
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
@@ -157,8 +158,9 @@ class Cells:
         mean = low + (high - low) * self.fine[1]
         return np.clip(self.rng.poisson(mean, self.n), 1, high + 4)
 
-    def dots_in_body(self, counts: np.ndarray, sigma: np.ndarray, r_low=0.15, r_high=0.85, where="cytosol",
-                     weight_sd=0.3) -> np.ndarray:
+    def dots_in_body(
+        self, counts: np.ndarray, sigma: np.ndarray, r_low=0.15, r_high=0.85, where="cytosol", weight_sd=0.3
+    ) -> np.ndarray:
         """``counts`` (n,) dots at random places of the mother (or the bud, for where="bud")."""
         k = int(counts.max())
         rho = np.sqrt(self.rng.uniform(r_low**2, r_high**2, (self.n, k)))
@@ -186,6 +188,7 @@ class Cells:
 
 
 # ---- one function per Huh localization: Cells -> (n, 64, 64), peak about 1 ---------------------------------
+
 
 def nucleus(c: Cells):
     return c.nucleus * c.texture(0.15)
@@ -306,12 +309,28 @@ def punctate(c: Cells):
 
 #: Huh flag -> pattern. Golgi subtypes share the Golgi drawing (they differ in the fine parameters only).
 PATTERNS = {
-    "nucleus": nucleus, "nucleolus": nucleolus, "nuclear periphery": nuclear_periphery, "ER": er,
-    "cell periphery": cell_periphery, "vacuole": vacuole, "vacuolar membrane": vacuolar_membrane,
-    "mitochondrion": mitochondrion, "cytoplasm": cytoplasm, "bud neck": bud_neck, "bud": bud,
-    "spindle pole": spindle_pole, "microtubule": microtubule, "actin": actin, "Golgi": golgi,
-    "early Golgi": golgi, "late Golgi": golgi, "ER to Golgi": golgi, "peroxisome": peroxisome,
-    "endosome": endosome, "lipid particle": lipid_particle, "punctate composite": punctate,
+    "nucleus": nucleus,
+    "nucleolus": nucleolus,
+    "nuclear periphery": nuclear_periphery,
+    "ER": er,
+    "cell periphery": cell_periphery,
+    "vacuole": vacuole,
+    "vacuolar membrane": vacuolar_membrane,
+    "mitochondrion": mitochondrion,
+    "cytoplasm": cytoplasm,
+    "bud neck": bud_neck,
+    "bud": bud,
+    "spindle pole": spindle_pole,
+    "microtubule": microtubule,
+    "actin": actin,
+    "Golgi": golgi,
+    "early Golgi": golgi,
+    "late Golgi": golgi,
+    "ER to Golgi": golgi,
+    "peroxisome": peroxisome,
+    "endosome": endosome,
+    "lipid particle": lipid_particle,
+    "punctate composite": punctate,
 }
 
 
