@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -128,20 +128,9 @@ def run_embedder(
         cells = open_cells(data, labels=labels, seed=seed, progress=progress)  # "demo:proteins=N,cells=M" too
         check_evaluable(cells, standards)
 
+    request = EmbedRequest(cells=cells, out_dir=out, protocol=protocol, device=device, seed=seed, options=typed_options)
     if not is_main_process():  # another torchrun process: trains its share, writes and prints nothing
-        _embed(
-            info,
-            EmbedRequest(
-                cells=cells,
-                out_dir=out,
-                protocol=protocol,
-                device=device,
-                seed=seed,
-                options=typed_options,
-                on_epoch=None,
-                progress=None,
-            ),
-        )
+        _embed(info, request)
         return RunResult(out, info, out / "embeddings.parquet", {})
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("result.json", "embeddings.parquet"):  # never pair this run.json with an earlier run's output
@@ -168,17 +157,7 @@ def run_embedder(
         )
         results.write_json_atomic(out / "trajectory.json", trajectory)
 
-    request = EmbedRequest(
-        cells=cells,
-        out_dir=out,
-        protocol=protocol,
-        device=device,
-        seed=seed,
-        options=typed_options,
-        on_epoch=on_epoch,
-        progress=progress,
-    )
-    embedding = _embed(info, request)
+    embedding = _embed(info, replace(request, on_epoch=on_epoch, progress=progress))
 
     table_path = out / "embeddings.parquet"
     metadata = {
