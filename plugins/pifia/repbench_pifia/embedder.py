@@ -104,8 +104,6 @@ class PifiaEmbedder:
     version = VERSION
     requires_cells = True
     options = OPTIONS
-    #: what the network was trained to predict (for the site's label-overlap marks)
-    labels = "protein identity"
 
     def embed(self, request: EmbedRequest) -> Embedding:
         protocol = protocol_for(request)  # option errors before torch is imported

@@ -101,7 +101,7 @@ def embed_with_pifia(request: EmbedRequest, protocol: Protocol) -> Embedding:
     best = outcome.history[outcome.best_epoch - 1]  # the untrained control has one entry, "epoch 0"
     params = {
         "protocol": protocol.name,
-        "labels": "protein identity",
+        "labels": "protein-identity",
         "classes": len(run.classes),
         "layer": f"fc2 ({protocol.features}, after ReLU)",
         "width": protocol.width,

@@ -139,7 +139,7 @@ def test_loss_falls_on_a_fixed_batch(tiny):
 
 def test_registered_satisfies_the_protocol_and_declares_its_labels():
     assert isinstance(PifiaEmbedder(), Embedder)
-    assert PifiaEmbedder.labels == "protein identity"
+    assert PifiaEmbedder.labels == ("protein-identity",)  # one of repbench.embedders' label kinds
     from repbench import plugins
 
     plugins.reset()
@@ -163,7 +163,7 @@ def test_embedding_shape_finite_deterministic_and_means_of_test_cells(tiny, tmp_
     assert first.vectors.shape == (6, 64) and first.vectors.dtype == np.float32
     assert np.isfinite(first.vectors).all() and (first.vectors >= 0).all()
     np.testing.assert_array_equal(first.vectors, again.vectors)
-    assert first.params["labels"] == "protein identity" and first.params["classes"] == 6
+    assert first.params["labels"] == "protein-identity" and first.params["classes"] == 6
     assert len(reports) == 1 and set(reports[0].logs) >= {"train_loss", "val_loss", "val_acc", "lr"}
     other_seed = PifiaEmbedder().embed(_request(tmp_path / "c", tiny, seed=1))
     assert not np.allclose(other_seed.vectors, first.vectors)
