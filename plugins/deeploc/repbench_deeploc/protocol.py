@@ -53,10 +53,8 @@ PROTOCOLS = {
 EVAL_BATCH = 256
 
 
-#: ``--option KEY=VALUE``: checked and typed by the core (repbench.embedders.check_options)
-OPTIONS = (
-    Option("epochs", int, None, "epochs per run (default: the protocol's)", positive=True),
-    Option("lr", float, None, "one learning rate instead of the protocol's (grid)", positive=True),
+#: the cell-budget options of a cell classifier trained by DeepLocRun (DeepLoc, and PIFiA which subclasses it)
+CLASSIFIER_OPTIONS = (
     Option("batch_size", int, None, "training batch size (default: the protocol's)", positive=True),
     Option(
         "train_cells",
@@ -69,9 +67,16 @@ OPTIONS = (
     Option(
         "val_cells", int, None, "validation cells, or all (default: the protocol's)", positive=True, words={"all": None}
     ),
-    Option("seeds", int, None, "seeds trained at the chosen rate (default: the protocol's)", positive=True),
     Option("bn_cells", int, None, "cells for the batch-norm recalibration (default: the protocol's)", positive=True),
     Option("untrained", bool, False, "the untrained control: initial weights, no training step"),
+)
+
+#: ``--option KEY=VALUE``: checked and typed by the core (repbench.embedders.check_options)
+OPTIONS = (
+    Option("epochs", int, None, "epochs per run (default: the protocol's)", positive=True),
+    Option("lr", float, None, "one learning rate instead of the protocol's (grid)", positive=True),
+    Option("seeds", int, None, "seeds trained at the chosen rate (default: the protocol's)", positive=True),
+    *CLASSIFIER_OPTIONS,
     *TORCH_RUNTIME_OPTIONS,
 )
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from repbench_deeploc.protocol import CLASSIFIER_OPTIONS
+
 from repbench.embedders import TORCH_RUNTIME_OPTIONS, Embedding, EmbedRequest, Option, parse_options
 from repbench.errors import UsageError
 
@@ -56,18 +58,7 @@ PROTOCOLS = {
 OPTIONS = (
     Option("epochs", int, None, "training epochs (default: the protocol's)", positive=True),
     Option("lr", float, None, "initial Adam learning rate, cosine decay to 0 (default: the protocol's)", positive=True),
-    Option("batch_size", int, None, "training batch size (default: the protocol's)", positive=True),
-    Option(
-        "train_cells",
-        int,
-        None,
-        "training cells per epoch, or all (default: the protocol's)",
-        positive=True,
-        words={"all": None},
-    ),
-    Option(
-        "val_cells", int, None, "validation cells, or all (default: the protocol's)", positive=True, words={"all": None}
-    ),
+    *CLASSIFIER_OPTIONS,  # batch_size, train_cells, val_cells, bn_cells, untrained: as DeepLoc's run takes them
     Option(
         "width",
         float,
@@ -76,9 +67,7 @@ OPTIONS = (
         positive=True,
     ),
     Option("dropout", float, None, "dropout before the classifier, in [0, 1) (default: 0.02)"),
-    Option("bn_cells", int, None, "cells for the batch-norm recalibration (default: 256)", positive=True),
     Option("rfp", bool, False, "also feed the marker (RFP) channel; the authors use GFP alone"),
-    Option("untrained", bool, False, "the untrained control: initial weights, no training step"),
     *TORCH_RUNTIME_OPTIONS,
 )
 FIELDS = ("epochs", "lr", "batch_size", "train_cells", "val_cells", "width", "dropout", "bn_cells", "rfp", "untrained")
