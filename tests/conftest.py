@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -48,3 +50,16 @@ def orf_names(n: int) -> list[str]:
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under mutmut (benchmarks/mutation.py), run a mutant's tests fastest first.
+
+    mutmut runs each mutant's tests with ``-x``: the first failing test kills it, so a fast test that fails
+    saves the slow ones. The order changes no verdict, only the time; ordinary runs keep the file order.
+    """
+    stats = Path("mutmut-stats.json")  # mutmut runs the tests from mutants/, where it keeps its stats
+    if "MUTANT_UNDER_TEST" not in os.environ or not stats.exists():
+        return
+    seconds = json.loads(stats.read_text())["duration_by_test"]
+    items.sort(key=lambda item: seconds.get(item.nodeid, 0.0))
