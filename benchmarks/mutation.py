@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/mutation.py --module ids    # one module (repeatable): ids, metrics.ami, evaluator...
     .venv/bin/python benchmarks/mutation.py --resume --module table   # keep the other modules' results
     .venv/bin/python benchmarks/mutation.py --report        # only print the score of the last run
+    .venv/bin/python benchmarks/mutation.py --survivors DIR # and write each module's survivors with diffs
 
 All modules go to one mutmut invocation (each invocation first lists and runs the whole test subset).
 
@@ -126,11 +127,37 @@ def report(seconds: float | None) -> dict:
     return summary
 
 
+def write_survivors(folder: Path) -> None:
+    """One file per module in ``folder``: every mutant not killed, its status and its diff (``mutmut show``).
+
+    The folder's earlier ``*.txt`` files are removed first (a module with no survivors left gets no file)."""
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.utils.file_utils import walk_mutatable_files
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.txt"):
+        old.unlink()
+    by_module: dict[str, list[str]] = defaultdict(list)
+    for path in walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        for key, code in sorted(data.exit_code_by_key.items()):
+            state = status(code)
+            if state in ("killed", "timeout", "not checked"):
+                continue
+            by_module[module_of(key)].append(f"# {key}: {state}\n{get_diff_for_mutant(key, path=path)}\n")
+    for module, entries in sorted(by_module.items()):
+        (folder / f"{module.removeprefix('repbench.')}.txt").write_text("\n".join(entries))
+        print(f"{len(entries):5d} not killed in {module}: {folder / module.removeprefix('repbench.')}.txt")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="mutmut worker processes (default 2)")
     parser.add_argument("--resume", action="store_true", help="keep mutants/ from the last run")
     parser.add_argument("--report", action="store_true", help="only print the score of the last run")
+    parser.add_argument("--survivors", type=Path, help="write each module's not-killed mutants and diffs here")
     parser.add_argument(
         "--module",
         action="append",
@@ -139,8 +166,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.chdir(ROOT)
-    if args.report:
+    if args.report or args.survivors:
         report(None)
+        if args.survivors:
+            write_survivors(args.survivors.resolve())
         return
     if not args.resume and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
