@@ -25,6 +25,8 @@ from repbench.torch import (
     epoch_order,
     evaluate_untrained,
     features_of_cells,
+    gathered_protein_means,
+    generator,
     iter_crops,
     labelled_ids,
     protein_means,
@@ -35,8 +37,6 @@ from repbench.torch import (
     split_ids,
     train,
 )
-from repbench.torch.cells import gathered_protein_means
-from repbench.torch.seeding import generator
 
 from .model import DeepLocNet
 from .protocol import EVAL_BATCH, VERSION, Protocol

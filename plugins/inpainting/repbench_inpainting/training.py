@@ -24,6 +24,7 @@ from repbench.torch import (
     epoch_order,
     evaluate_untrained,
     features_of_cells,
+    generator,
     iter_crops,
     protein_means,
     recalibrate_batch_norm,
@@ -33,7 +34,6 @@ from repbench.torch import (
     split_ids,
     train,
 )
-from repbench.torch.seeding import generator
 
 from .model import PairedCellInpainting
 from .pairs import pairable_ids, sample_partners

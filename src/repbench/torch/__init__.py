@@ -19,7 +19,17 @@ validation logs and the test-split protein vectors; :func:`repbench.torch.loop.t
 See docs/deeploc.md for a worked example.
 """
 
-from .cells import augment_dihedral, epoch_order, features_of_cells, iter_crops, labelled_ids, protein_means, split_ids
+from . import distributed
+from .cells import (
+    augment_dihedral,
+    epoch_order,
+    features_of_cells,
+    gathered_protein_means,
+    iter_crops,
+    labelled_ids,
+    protein_means,
+    split_ids,
+)
 from .checkpoints import CheckpointDir
 from .loop import (
     EpochResult,
@@ -32,18 +42,21 @@ from .loop import (
     train,
 )
 from .runtime import Runtime, choose_runtime
-from .seeding import derive_seed, seed_everything
+from .seeding import derive_seed, generator, seed_everything
 
 __all__ = [
+    "distributed",
     "Runtime",
     "choose_runtime",
     "derive_seed",
+    "generator",
     "seed_everything",
     "augment_dihedral",
     "epoch_order",
     "iter_crops",
     "features_of_cells",
     "protein_means",
+    "gathered_protein_means",
     "labelled_ids",
     "split_ids",
     "CheckpointDir",
