@@ -13,6 +13,7 @@ import platform
 import re
 from datetime import datetime, timezone
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -322,3 +323,243 @@ def test_details_that_only_some_records_reach():
         "tiers.go_cc.f05: not a number in [-1, 1]",
     ]
     assert results.slugify("!" + "a" * 64) == "a" * 64  # separators are stripped before the length cut
+
+
+# ---- the typed record: from_dict / check / to_dict ---------------------------------------------------------
+
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "leaderboard" / "submissions"
+SKIPPED = "no pair of submitted proteins shares a group"
+
+
+def shipped_records() -> list[tuple[str, dict]]:
+    found = [(path.name, json.loads(path.read_text())) for path in sorted(SUBMISSIONS.glob("*.json"))]
+    assert len(found) >= 10, f"the shipped records are missing from {SUBMISSIONS}"
+    return found
+
+
+def test_every_shipped_record_reads_into_the_typed_form_and_writes_back_unchanged():
+    versions = set()
+    for name, data in shipped_records():
+        typed = results.Record.from_dict(data, submission=True)
+        assert isinstance(typed.input, results.InputInfo) and typed.input.sha256 == data["input"]["sha256"], name
+        assert isinstance(typed.submission, results.Submission) and typed.submission.slug == data["submission"]["slug"]
+        assert list(typed.tiers) == list(data["tiers"]), name
+        for tier, scores in typed.tiers.items():
+            assert isinstance(scores, results.TierScores) and scores.map == data["tiers"][tier]["map"], (name, tier)
+            assert scores.pr_curve == data["tiers"][tier]["pr_curve"], (name, tier)
+        assert typed.to_dict() == data, name
+        versions.add(data["standards"]["version"])
+    assert versions == {"yeast-v1", "human-v1"}
+
+
+def minimal_result() -> dict:
+    """A plain result with only what the schema requires."""
+    record = valid_record()
+    del record["submission"], record["trajectory"]
+    record["input"] = {"sha256": SHA, "proteins": 10, "dimension": 4}
+    del record["tiers"]["go_cc"]["ami_sd"]
+    return record
+
+
+def test_the_typed_form_fills_in_the_documented_defaults():
+    typed = results.Record.from_dict(minimal_result())
+    no_scores = dict.fromkeys(("prevalence", "ap", "f05", "map", "map_ci", "ami", "ami_sd"))
+    counts = {"proteins": 0, "groups": 0, "pairs": 0, "positive_pairs": 0, "map_queries": 0}
+    assert typed.to_dict() == {
+        "schema": "repbench.result/1",
+        "created": "2026-01-01T00:00:00+00:00",
+        "evaluator": {"version": "1.0.0"},
+        "standards": {"version": "yeast-v1", "manifest_sha256": SHA},
+        "input": {
+            "path": "",
+            "sha256": SHA,
+            "proteins": 10,
+            "dimension": 4,
+            "unknown_ids": [],
+            "ambiguous_ids": [],
+            "n_unknown": 0,
+            "n_ambiguous": 0,
+            "metadata": {},
+        },
+        "dataset": "real",
+        "coverage": 0.5,
+        "tiers": {
+            "go_cc": {
+                **counts,
+                **{"prevalence": 0.05, "ap": 0.1, "f05": 0.2, "map": 0.3, "map_ci": [0.25, 0.35]},
+                **{"ami": -0.01, "ami_sd": None},
+            },
+            "complex": {**counts, **no_scores, "skipped": SKIPPED},
+        },
+        "unofficial": False,
+        "environment": {},
+    }
+    assert typed.input.path == "" and typed.tiers["complex"].proteins == 0 and typed.submission is None
+    record = minimal_result()
+    record["submission"] = {"name": "M", "slug": "m"}
+    typed = results.Record.from_dict(record, submission=True)
+    assert typed.submission.name == "M"
+    assert typed.to_dict()["submission"] == {
+        "name": "M",
+        "slug": "m",
+        "description": "",
+        "submitted": "",
+        "reference": False,
+    }
+
+
+def test_unknown_fields_are_kept_in_extra_and_written_back_in_place():
+    record = valid_record()
+    record["a_new_block"] = {"x": 1}
+    record["extra"] = "a field that happens to be called extra"
+    record["input"]["extra"] = [1]
+    record["input"]["checksum_kind"] = "sha256"
+    record["tiers"]["go_cc"]["a_later_field"] = 0.25
+    record["tiers"]["go_cc"]["extra"] = {}
+    record["tiers"]["go_cc"]["pr_curve"] = {"recall": [0.0, 1.0], "precision": [1.0, 0.5]}
+    record["submission"]["annotation"] = "hand-made"
+    record["submission"]["extra"] = None
+    typed = results.Record.from_dict(record, submission=True)
+    assert typed.extra == {"a_new_block": {"x": 1}, "extra": "a field that happens to be called extra"}
+    assert typed.input.extra == {"extra": [1], "checksum_kind": "sha256"}
+    assert typed.tiers["go_cc"].extra == {"a_later_field": 0.25, "extra": {}}
+    assert typed.tiers["go_cc"].pr_curve == {"recall": [0.0, 1.0], "precision": [1.0, 0.5]}
+    assert typed.submission.extra == {"annotation": "hand-made", "extra": None}
+    out = typed.to_dict()
+    assert out["a_new_block"] == {"x": 1} and out["extra"] == record["extra"]
+    assert out["input"]["extra"] == [1] and out["input"]["checksum_kind"] == "sha256"
+    assert out["tiers"]["go_cc"]["a_later_field"] == 0.25 and out["tiers"]["go_cc"]["extra"] == {}
+    assert out["tiers"]["go_cc"]["pr_curve"] == record["tiers"]["go_cc"]["pr_curve"]
+    assert out["submission"]["annotation"] == "hand-made" and out["submission"]["extra"] is None
+    assert list(out)[-2:] == ["a_new_block", "extra"]  # the declared fields first, then the unknown ones
+
+
+def test_check_and_validate_record_on_results_and_submissions():
+    plain = minimal_result()
+    record, problems = results.Record.check(plain)  # a result is a valid record by default
+    assert problems == [] and isinstance(record, results.Record) and record.coverage == 0.5
+    assert results.Record.check(plain, submission=True) == (None, [NO_SUBMISSION])
+    assert validate_record(plain) == []
+    assert validate_record(plain, submission=True) == [NO_SUBMISSION]
+    assert validate_record(valid_record(), submission=True) == []
+    assert results.Record.check("x") == (None, ["not a JSON object"])
+
+
+NO_SUBMISSION = "no submission block: this is a result, not a submission (use repbench submit)"
+
+
+def test_from_dict_names_the_first_three_problems_and_counts_the_rest():
+    assert isinstance(results.Record.from_dict(minimal_result()), results.Record)  # no submission needed
+    problems = [
+        ("dataset", "x", "dataset: not one of ('synthetic', 'real', 'unknown')"),
+        ("coverage", 2, "coverage: not a number in [0, 1]"),
+        ("tiers.go_cc.map", 2, "tiers.go_cc.map: not a number in [-1, 1]"),  # a tier's metrics in METRICS order
+        ("tiers.go_cc.f05", 2, "tiers.go_cc.f05: not a number in [-1, 1]"),
+        ("tiers.go_cc.ap", 2, "tiers.go_cc.ap: not a number in [-1, 1]"),
+    ]
+    first_three = "; ".join(problem for *_, problem in problems[:3])
+    expected = {
+        1: problems[0][2],
+        3: first_three,
+        4: first_three + " (and 1 more)",
+        5: first_three + " (and 2 more)",
+    }
+    for n, message in expected.items():
+        record = valid_record()
+        for path, value, _ in problems[:n]:
+            *parents, key = path.split(".")
+            target = record
+            for part in parents:
+                target = target[part]
+            target[key] = value
+        with pytest.raises(RepbenchError) as err:
+            results.Record.from_dict(record)
+        assert (err.value.code, err.value.message) == ("invalid-record", message), n
+    with pytest.raises(RepbenchError) as err:
+        results.Record.from_dict(minimal_result(), submission=True)
+    assert (err.value.code, err.value.message) == ("invalid-record", NO_SUBMISSION)
+
+
+def test_a_tier_must_belong_to_the_records_standards():
+    yeast = valid_record()
+    yeast["tiers"]["reactome"] = dict(yeast["tiers"]["go_cc"])  # a human tier
+    assert validate_record(yeast) == ["tiers.reactome: unknown tier"]
+    human = valid_record()
+    human["standards"]["version"] = "human-v1"
+    human["tiers"]["reactome"] = dict(human["tiers"]["go_cc"])
+    assert validate_record(human) == []
+    human["tiers"]["kegg"] = {"skipped": SKIPPED}  # a yeast tier
+    assert validate_record(human) == ["tiers.kegg: unknown tier"]
+
+
+GOOD_CURVE = {"recall": [0.0, 0.5, 1.0], "precision": [1.0, 0.5, 0.25]}
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        [[0.0, 1.0], [1.0, 0.5]],
+        "recall",
+        {"precision": [1.0]},
+        {"recall": [1.0]},
+        {"recall": "5", "precision": [1.0]},
+        {"recall": [0.5], "precision": "x"},
+        {"recall": [0.5], "precision": (1.0,)},
+        {"recall": [0.0, 1.0], "precision": [1.0]},
+        {"recall": [0.0, "1"], "precision": [1.0, 0.5]},
+        {"recall": [0.0, 1.0], "precision": [1.0, None]},
+        {"recall": [0.0, 1.0], "precision": [1.0, float("nan")]},
+        {"recall": [True, 1.0], "precision": [1.0, 0.5]},
+    ],
+)
+def test_a_broken_pr_curve_is_reported(curve):
+    for tier in ("go_cc", "complex"):  # scored or skipped: the curve is checked either way
+        record = valid_record()
+        record["tiers"][tier]["pr_curve"] = curve
+        assert validate_record(record) == [f"tiers.{tier}.pr_curve: not two equally long lists of numbers"]
+
+
+def test_a_good_pr_curve_passes_and_none_means_no_curve():
+    record = valid_record()
+    record["tiers"]["go_cc"]["pr_curve"] = GOOD_CURVE
+    record["tiers"]["complex"]["pr_curve"] = {"recall": [], "precision": []}
+    assert validate_record(record) == []
+    record["tiers"]["go_cc"]["pr_curve"] = None
+    assert validate_record(record) == []
+    assert "pr_curve" not in results.Record.from_dict(record).to_dict()["tiers"]["go_cc"]
+
+
+def test_ami_sd_is_optional_but_checked_when_present():
+    for value, problems in ((None, ["tiers.go_cc.ami_sd: not a number"]), (0, []), (1, [])):
+        assert validate_record(broken("tiers.go_cc.ami_sd", value)) == problems, value
+    assert validate_record(broken("tiers.go_cc.ami_sd", delete=True)) == []
+
+
+def test_make_submission_records_the_training_labels():
+    result = {"input": {"path": "/x/emb.parquet", "metadata": {"labels": ["huh2003", 7]}}, "tiers": {}}
+    assert results.make_submission(result, "M")["submission"]["labels"] == ["huh2003", "7"]  # from the table
+    assert results.make_submission(result, "M", labels=["mine"])["submission"]["labels"] == ["mine"]  # stated wins
+    assert results.make_submission(result, "M", labels=[])["submission"]["labels"] == []  # trained without labels
+    for metadata in ({}, None, {"labels": "huh2003"}):  # not declared (or not a list): no labels field
+        plain = {"input": {"path": "emb.parquet", "metadata": metadata}, "tiers": {}}
+        assert "labels" not in results.make_submission(plain, "M")["submission"], metadata
+    assert "labels" not in results.make_submission({"input": {"path": "e.parquet"}}, "M")["submission"]
+
+
+def test_environment_says_missing_for_a_package_that_is_not_installed(monkeypatch):
+    real = results.version
+
+    def version_without_pyarrow(name):
+        if name == "pyarrow":
+            raise results.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(results, "version", version_without_pyarrow)
+    env = results.environment()
+    assert env["pyarrow"] == "missing" and env["pandas"] == real("pandas")
+
+
+def test_submission_path_says_which_folder_it_escapes(tmp_path):
+    with pytest.raises(RepbenchError) as err:
+        results.submission_path(tmp_path, "../x")
+    assert (err.value.code, err.value.message) == ("bad-name", f"submission path escapes {tmp_path}")

@@ -49,7 +49,7 @@ def now() -> str:
 
 
 def dataset_of(metadata: dict) -> str:
-    tag = str(metadata.get("dataset", "unknown")).lower()
+    tag = str(metadata.get("dataset")).lower()  # missing: "none", not a dataset
     return tag if tag in DATASETS else "unknown"
 
 
@@ -111,11 +111,13 @@ class _Block:
 
     extra: dict
 
+    @classmethod
+    def _declared(cls) -> list:
+        return [f for f in fields(cls) if f.name != "extra"]
+
     def to_dict(self) -> dict:
         out = {}
-        for f in fields(self):
-            if f.name == "extra":
-                continue
+        for f in self._declared():
             value = getattr(self, f.name)
             if value is None and f.metadata.get("omit_none"):
                 continue
@@ -124,7 +126,7 @@ class _Block:
 
     @classmethod
     def _split(cls, data: dict) -> tuple[dict, dict]:
-        names = {f.name for f in fields(cls)} - {"extra"}
+        names = {f.name for f in cls._declared()}
         return {k: v for k, v in data.items() if k in names}, {k: v for k, v in data.items() if k not in names}
 
 
@@ -161,7 +163,7 @@ class TierScores(_Block):
             ci = data.get("map_ci")
             if not (isinstance(ci, list) and len(ci) == 2 and all(_number(v, 0, 1) for v in ci)):
                 problems.append(f"{where}.map_ci: not a pair of numbers")
-            if not _number(data.get("ami_sd", 0), 0, 1):
+            if "ami_sd" in data and not _number(data["ami_sd"], 0, 1):  # optional
                 problems.append(f"{where}.ami_sd: not a number")
         curve = data.get("pr_curve")
         if curve is not None and not (
@@ -193,19 +195,20 @@ class InputInfo(_Block):
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict, problems: list[str]) -> "InputInfo":
-        if not SHA256.fullmatch(str(data.get("sha256", ""))):
+    def from_dict(cls, data: dict, problems: list[str]) -> "InputInfo | None":
+        """The block, or None when it has problems (appended to ``problems``)."""
+        before = len(problems)
+        if not SHA256.fullmatch(str(data.get("sha256"))):
             problems.append("input.sha256: not a sha256")
         for key in ("proteins", "dimension"):
             if not (isinstance(data.get(key), int) and not isinstance(data.get(key), bool) and data[key] > 0):
                 problems.append(f"input.{key}: not a positive integer")
         if not isinstance(data.get("metadata", {}), dict):
             problems.append("input.metadata: not an object")
+        if len(problems) > before:
+            return None
         known, extra = cls._split(data)
         known.setdefault("path", "")
-        known.setdefault("sha256", "")
-        known.setdefault("proteins", 0)
-        known.setdefault("dimension", 0)
         return cls(**known, extra=extra)
 
 
@@ -223,6 +226,8 @@ class Submission(_Block):
 
     @classmethod
     def from_dict(cls, data: Any, problems: list[str]) -> "Submission | None":
+        """The block, or None when it has problems (appended to ``problems``)."""
+        before = len(problems)
         if not isinstance(data, dict):
             problems.append("submission: not an object")
             return None
@@ -235,9 +240,9 @@ class Submission(_Block):
         ef = data.get("embedding_file")
         if ef is not None and (not isinstance(ef, str) or "/" in ef or "\\" in ef or ef.startswith(".")):
             problems.append("submission.embedding_file: must be a plain file name")
+        if len(problems) > before:
+            return None
         known, extra = cls._split(data)
-        known.setdefault("name", "")
-        known.setdefault("slug", "")
         return cls(**known, extra=extra)
 
 
@@ -283,7 +288,7 @@ class Record(_Block):
         if not isinstance(data["evaluator"].get("version"), str):
             problems.append("evaluator.version: missing")
         stamp = data["standards"]
-        if not isinstance(stamp.get("version"), str) or not SHA256.fullmatch(str(stamp.get("manifest_sha256", ""))):
+        if not isinstance(stamp.get("version"), str) or not SHA256.fullmatch(str(stamp.get("manifest_sha256"))):
             problems.append("standards: version or manifest_sha256 missing")
         inp = InputInfo.from_dict(data["input"], problems)
         if data.get("dataset") not in DATASETS:
@@ -291,7 +296,7 @@ class Record(_Block):
         if not _number(data.get("coverage"), 0, 1):
             problems.append("coverage: not a number in [0, 1]")
         tiers = {}
-        known = tiers_of(str(stamp.get("version", "")))
+        known = tiers_of(str(stamp.get("version")))  # missing: every shipped tier (and a problem above)
         for tier, scores in data["tiers"].items():
             if tier not in known:
                 problems.append(f"tiers.{tier}: unknown tier")
