@@ -346,10 +346,10 @@ def test_every_shipped_record_reads_into_the_typed_form_and_writes_back_unchange
         assert list(typed.tiers) == list(data["tiers"]), name
         for tier, scores in typed.tiers.items():
             assert isinstance(scores, results.TierScores) and scores.map == data["tiers"][tier]["map"], (name, tier)
-            assert scores.pr_curve == data["tiers"][tier]["pr_curve"], (name, tier)
+            assert scores.pr_curve == data["tiers"][tier].get("pr_curve"), (name, tier)
         assert typed.to_dict() == data, name
         versions.add(data["standards"]["version"])
-    assert versions == {"yeast-v1", "human-v1"}
+    assert {"yeast-v1", "human-v1"} <= versions  # both organisms' records
 
 
 def minimal_result() -> dict:
