@@ -13,8 +13,11 @@ What is mutated and which tests run is configured in ``[tool.mutmut]`` of pyproj
 the suite that covers metrics/, the evaluator, ids, table and results). mutmut maps each test to the functions
 it calls and runs, for each mutant, only the tests that reach the mutated function. A mutant is *killed* when a
 test fails (or times out: a mutant that loops forever); *survived* when every test passes; *no tests* when no
-selected test calls the function. Score = killed / total. Survivors and why each is equivalent or accepted:
-docs/testing.md.
+selected test calls the function. Score = killed / total over the core (files is reported beside it).
+
+Every mutant not killed must be listed, with the reason it is equivalent, in docs/mutation-survivors.md; the
+report names those that are not (and listed ones that are killed now). A run exits 1 when the core's score is
+below 90% or a survivor is not listed. The score and its date: docs/testing.md.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +41,16 @@ CORE = ("ids", "metrics", "evaluator", "results", "table")
 EXTRA = ("files",)
 MODULES = CORE + EXTRA
 LOG = MUTANTS / "run.log"
+#: every mutant that survives, with the reason it is equivalent (or otherwise accepted)
+CLASSIFIED = ROOT / "docs" / "mutation-survivors.md"
+GOAL = 0.90
+
+
+def classified() -> set[str]:
+    """The mutant names listed in docs/mutation-survivors.md (each in backticks, at the start of a bullet)."""
+    if not CLASSIFIED.exists():
+        return set()
+    return set(re.findall(r"^- `(repbench\.[^`]+__mutmut_\d+)`", CLASSIFIED.read_text(), flags=re.MULTILINE))
 
 
 def status(code) -> str:
@@ -110,10 +124,22 @@ def report(seconds: float | None) -> dict:
         f"score of the core ({', '.join(CORE)}): {killed} killed / {n} mutants = {killed / max(n, 1):.1%} "
         "(goal >= 90%)" + (f"; mutmut run took {seconds:.0f} s wall clock" if seconds is not None else "")
     )
+    listed = classified()
+    unclassified = sorted(key for _, key in survivors if key not in listed)
+    stale = sorted(key for key in listed if key in results and status(results[key]) in ("killed", "timeout"))
     if survivors:
-        print(f"\n{len(survivors)} not killed (see one with: .venv/bin/python -m mutmut show NAME):")
-        for state, key in sorted(survivors, key=lambda s: s[1]):
-            print(f"  {state:9} {key}")
+        print(
+            f"\n{len(survivors)} not killed, {len(survivors) - len(unclassified)} of them classified in "
+            f"{CLASSIFIED.name}"
+        )
+    if unclassified:
+        print(f"{len(unclassified)} not classified (see one with: .venv/bin/python -m mutmut show NAME):")
+        for key in unclassified:
+            print(f"  {status(results[key]):9} {key}")
+    if stale:
+        print(f"{len(stale)} listed in {CLASSIFIED.name} but killed now (remove them there):")
+        for key in stale:
+            print(f"  {key}")
     summary = {
         "core": list(CORE),
         "killed": killed,
@@ -122,9 +148,15 @@ def report(seconds: float | None) -> dict:
         "seconds": seconds,
         "per_module": {m: dict(c) for m, c in per_module.items()},
         "not_killed": [k for _, k in survivors],
+        "unclassified": unclassified,
     }
     (MUTANTS / "score.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
+
+
+def goal_missed(summary: dict) -> int:
+    """1 when the core's score is below the goal or a survivor is not classified, else 0 (the exit status)."""
+    return int(summary["score"] < GOAL or bool(summary["unclassified"]))
 
 
 def write_survivors(folder: Path) -> None:
@@ -167,10 +199,10 @@ def main() -> None:
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.report or args.survivors:
-        report(None)
+        summary = report(None)
         if args.survivors:
             write_survivors(args.survivors.resolve())
-        return
+        sys.exit(goal_missed(summary))
     if not args.resume and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
     env = {
@@ -196,7 +228,7 @@ def main() -> None:
     if done.returncode != 0:
         tail = LOG.read_text(errors="replace")[-3000:]
         sys.exit(f"mutmut run failed (exit {done.returncode}); the end of {LOG}:\n{tail}")
-    report(time.perf_counter() - started)
+    sys.exit(goal_missed(report(time.perf_counter() - started)))
 
 
 if __name__ == "__main__":
