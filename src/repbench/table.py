@@ -125,7 +125,7 @@ def _metadata(parquet: pq.ParquetFile, path: Path) -> dict:
     if raw is None:
         return {}
     try:
-        meta = json.loads(raw.decode("utf-8"))
+        meta = json.loads(raw.decode())  # UTF-8
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RepbenchError(
             "bad-metadata", f"Parquet metadata 'repbench' is not valid JSON ({_short(error)})", path=path
@@ -224,7 +224,7 @@ def _embedding_matrix(column: pa.ChunkedArray, path: Path, limits: Limits, ids: 
         raise RepbenchError(
             "ragged-embedding", "missing (null) embeddings", rows=_rows(np.flatnonzero(nulls), ids), path=path
         )
-    width = int(np.bincount(lengths).argmax()) if lengths.size else 0
+    width = int(np.bincount(lengths).argmax())  # lengths is not empty: read_table refuses a table without rows
     odd = np.flatnonzero(lengths != width)
     if odd.size:
         raise RepbenchError(
@@ -239,7 +239,7 @@ def _embedding_matrix(column: pa.ChunkedArray, path: Path, limits: Limits, ids: 
         raise RepbenchError("too-large", f"{width} dimensions; the limit is {limits.max_dimensions}", path=path)
     values = array.flatten()
     if values.null_count:
-        offsets = array.offsets.to_numpy(zero_copy_only=False)
+        offsets = array.offsets.to_numpy()  # integers without nulls: zero-copy
         rows = np.searchsorted(offsets, np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False)), "right") - 1
         raise RepbenchError("nan-or-inf", "null values inside embeddings", rows=_rows(np.unique(rows), ids), path=path)
     return values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False).reshape(len(array), width)
@@ -250,7 +250,7 @@ def _rows(indices, ids: list[str]) -> list[str]:
 
 
 def _column_matrix(table: pa.Table, names: list[str], path: Path, ids: list[str]) -> np.ndarray:
-    matrix = np.empty((table.num_rows, len(names)), dtype=np.float64)
+    matrix = np.empty((table.num_rows, len(names)))  # float64
     for j, name in enumerate(names):
         column = table.column(name)
         if column.null_count:  # pandas writes NaN as null: say which rows, as for NaN in a list column
@@ -261,7 +261,7 @@ def _column_matrix(table: pa.Table, names: list[str], path: Path, ids: list[str]
                 rows=_rows(rows, ids),
                 path=path,
             )
-        matrix[:, j] = column.to_numpy().astype(np.float64, copy=False)
+        matrix[:, j] = column.to_numpy()  # any numeric type (bool, int, float, decimal) is cast to float64 here
     return matrix
 
 
@@ -411,7 +411,7 @@ def write_table(path: str | Path, proteins: list[str], vectors: np.ndarray, meta
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(proteins):
         raise ValueError(f"vectors must be (len(proteins), d); got {vectors.shape} for {len(proteins)} proteins")
-    flat = pa.array(vectors.ravel(), type=pa.float32())
+    flat = pa.array(vectors.ravel())  # float32
     embedding = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
     table = pa.table({"protein": pa.array([str(p) for p in proteins], type=pa.string()), "embedding": embedding})
     if metadata:
