@@ -755,3 +755,16 @@ def test_the_collapsed_embedding_warning(tmp_path, orfs):
     ]
     fine = ProteinTable(tmp_path, "0" * 64, 3, orfs[:3], np.vstack([base, base[::-1], base**2]), {})
     assert fine.warnings == []
+
+
+def test_exactly_the_threshold_is_not_nearly_identical():
+    """ "Less than 1e-3 sd": at exactly 1e-3 the rows are not the same. Integers, so every sum is exact in any order:
+    row a has mean 0 and sum of squares 1,500,000 over 6 values (rms exactly 500), so its first value standardises
+    to 1/500; row b's is its mean (0). Across the two rows that coordinate's sd is 1/1000; the others' about 1e-6."""
+    from repbench.table import nearly_identical
+
+    a = np.array([1.0, -1.0, 2.0, -863.0, 869.0, -8.0])
+    b = np.array([0.0, 0.0, 2.0, -863.0, 869.0, -8.0])
+    assert a.sum() == b.sum() == 0 and (a**2).sum() == 6 * 500**2
+    assert not nearly_identical(np.vstack([a, b])) and not nearly_identical(np.vstack([5 * a + 2, b]))
+    assert nearly_identical(np.vstack([a, 0.5 * a + b / 2]))  # half as far apart: 0.5e-3 sd

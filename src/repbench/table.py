@@ -254,7 +254,7 @@ def _column_matrix(table: pa.Table, names: list[str], path: Path, ids: list[str]
     for j, name in enumerate(names):
         column = table.column(name)
         if column.null_count:  # pandas writes NaN as null: say which rows, as for NaN in a list column
-            rows = np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))
+            rows = np.flatnonzero(column.is_null().to_numpy())  # a ChunkedArray: always copied
             raise RepbenchError(
                 "nan-or-inf",
                 f"feature column {name!r} has missing (null or NaN) values",
