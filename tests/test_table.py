@@ -347,6 +347,15 @@ def malformed(tmp_path, orfs):
             [],
         ),
     )
+    case(
+        "bytes-ids",
+        pa.table({"protein": pa.array([x.encode() for x in p]).dictionary_encode(), "x": v[:, 0]}),
+        (
+            "non-string-protein",
+            "column 'protein' must hold strings, found dictionary<values=binary, indices=int32, ordered=0>",
+            [],
+        ),
+    )
     case("ids-only", pa.table({"protein": p}), ("no-feature-columns", "no feature columns besides 'protein'", []))
     case(
         "too-many-columns",

@@ -291,7 +291,8 @@ def read_table(
             path=path,
         )
     kind = schema.field("protein").type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_dictionary(kind)):
+    text = kind.value_type if pa.types.is_dictionary(kind) else kind  # a pandas categorical is dictionary-encoded
+    if not (pa.types.is_string(text) or pa.types.is_large_string(text)):
         raise RepbenchError("non-string-protein", f"column 'protein' must hold strings, found {kind}", path=path)
     rows = parquet.metadata.num_rows
     if rows == 0:
@@ -310,7 +311,7 @@ def read_table(
             "not-parquet", f"cannot read the data pages ({type(error).__name__}: {_short(error)})", path=path
         )
 
-    ids = [x if x is None else str(x) for x in table.column("protein").to_pylist()]
+    ids = table.column("protein").to_pylist()  # str or None
     blank = [i for i, x in enumerate(ids) if x is None or not x.strip()]
     if blank:
         raise RepbenchError(
