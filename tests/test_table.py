@@ -439,7 +439,7 @@ def test_each_malformed_table_has_its_exact_error(tmp_path, standards, orfs):
         assert _error(read_table, path, standards, **kwargs) == (*expected, str(path)), name
 
 
-def test_unreadable_files_name_pyarrow_error(tmp_path, standards, orfs):
+def test_unreadable_files_name_the_pyarrow_error(tmp_path, standards, orfs):
     p, v = _good(orfs, n=12, d=3)
     good = write_table(tmp_path / "good.parquet", p, v)
     truncated = tmp_path / "truncated.parquet"
