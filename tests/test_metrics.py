@@ -197,6 +197,36 @@ def test_log_tables_are_correctly_rounded_logs_and_log_factorials():
     assert np.array_equal(log_tables(40000)[1][:5001], before)
 
 
+@pytest.fixture
+def cold_log_tables(monkeypatch):
+    """log_tables as in a fresh process: nothing built yet (the tables are cached per process, so without this
+    only the first caller of a session would ever build them)."""
+    from repbench.metrics import portable
+
+    monkeypatch.setattr(portable, "_tables", (np.zeros(1), np.zeros(1)))
+    return log_tables
+
+
+def test_log_tables_built_from_scratch_hold_every_entry_and_grow_unchanged(cold_log_tables):
+    # every returned entry k (not only k <= n) is log(k) and log(k!): libm within an ulp / lgamma within 1e-14
+    def check(log_k, log_fact):
+        assert log_k.shape == log_fact.shape
+        assert log_k[:2].tolist() == [0.0, 0.0] and log_fact[:2].tolist() == [0.0, 0.0]
+        for k in range(2, log_k.size):
+            assert abs(log_k[k] - math.log(k)) <= np.spacing(math.log(k)), k
+            assert log_fact[k] == pytest.approx(math.lgamma(k + 1), rel=1e-14, abs=0), k
+
+    log_k, log_fact = cold_log_tables(5)
+    assert log_k.size >= 6
+    check(log_k, log_fact)
+    assert log_k[2] == 0.6931471805599453 and log_fact[4] == 3.1780538303479458  # log 2, log 24: correctly rounded
+    first = log_k.copy(), log_fact.copy()
+    grown = cold_log_tables(log_k.size)  # one entry past the table: it is rebuilt larger
+    assert grown[0].size > log_k.size
+    check(*grown)
+    assert np.array_equal(grown[0][: log_k.size], first[0]) and np.array_equal(grown[1][: log_k.size], first[1])
+
+
 def test_ami_of_cuts_against_sklearn_row_by_row(rng):
     n = 300
     labels = rng.integers(0, 12, n)

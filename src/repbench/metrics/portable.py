@@ -97,7 +97,7 @@ def _build_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
                     smallest_factor[multiple] = p
     ln = [_DECIMAL.create_decimal(0)] * (n + 1)
     log_fact = [0.0] * (n + 1)
-    total = ln[0]
+    total = Decimal(0)
     for k in range(2, n + 1):
         p = smallest_factor[k]
         ln[k] = _DECIMAL.ln(Decimal(k)) if p == k else _DECIMAL.add(ln[p], ln[k // p])  # ln only for primes
