@@ -31,6 +31,14 @@ def test_adjusted_mutual_info_degenerate_labelings(true, pred):
     assert adjusted_mutual_info(np.array(pred), np.array(true)) == pytest.approx(expected, abs=1e-12)  # symmetric
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 9])
+def test_identical_trivial_partitions_are_a_perfect_match(n):
+    # singletons each / one cluster each: AMI is 0/0 (MI = E[MI] = both entropies); 1, as scikit-learn >= 1.7
+    # gives (its clipped numerator), whatever the rounding of MI - E[MI] (it was 0.0 for n = 2 and 3, 1.0 above)
+    assert adjusted_mutual_info(np.arange(n), np.arange(n)[::-1] * 7) == 1.0
+    assert adjusted_mutual_info(np.zeros(n), np.ones(n)) == 1.0
+
+
 def _loop_best_cut(labels, d, n_thresholds=100):
     tree = linkage(d, "average")
     h = tree[:, 2]
