@@ -37,7 +37,7 @@ def emi_terms(a_values: np.ndarray, b_values: np.ndarray, n: int) -> np.ndarray:
     table = np.zeros((a_values.size, b_values.size))
     for row, a in enumerate(a_values.astype(np.int64).tolist()):
         first = np.maximum(1, a + b_all - n)
-        count = np.maximum(np.minimum(a, b_all) - first + 1, 0)
+        count = np.minimum(a, b_all) - first + 1  # >= 1: a, b <= n
         column = np.repeat(np.arange(b_all.size), count)
         starts = np.cumsum(count) - count
         nij = first[column] + (np.arange(column.size) - starts[column])  # first..min(a, b) of each b, in order
@@ -99,7 +99,7 @@ def ami_of_cuts(true_idx: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     b = np.bincount(rows * n + cuts.ravel(), minlength=k * n).reshape(k, n)  # cluster sizes per cut
     cut_idx, col = np.nonzero(b)  # the clusters of every cut, cut by cut
     sizes = b[cut_idx, col]
-    n_clusters = np.bincount(cut_idx, minlength=k)
+    n_clusters = np.bincount(cut_idx)  # (k,): every cut has a cluster
     single = (a.size == 1) | (n_clusters == 1)
 
     # mutual information: the non-empty contingency cells of every cut at once (sklearn's formula, logs from tables)
@@ -113,20 +113,19 @@ def ami_of_cuts(true_idx: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     mi = np.where(single, 0.0, np.maximum(ordered_sums(cut_of, mi_cell, k), 0.0))
 
     # expected mutual information: count(a) . EMI_TERM[a, b] . count(b), per cut
-    emi = np.zeros(k)
-    if a.size > 1:
-        a_vals, a_mult = np.unique(a, return_counts=True)
-        b_vals = np.unique(sizes)
-        size_idx = np.searchsorted(b_vals, sizes)
-        b_mult = np.bincount(cut_idx * b_vals.size + size_idx, minlength=k * b_vals.size)  # (cut, size) counts
-        terms = emi_terms(a_vals, b_vals, n)  # (A, B)
-        by_size = ordered_sums(np.repeat(np.arange(b_vals.size), a_vals.size), (terms.T * a_mult).ravel(), b_vals.size)
-        used = np.flatnonzero(b_mult)
-        emi = ordered_sums(used // b_vals.size, by_size[used % b_vals.size] * b_mult[used], k)
-        emi = np.where(single, 0.0, emi)
+    a_vals, a_mult = np.unique(a, return_counts=True)
+    b_vals = np.unique(sizes)
+    size_idx = np.searchsorted(b_vals, sizes)
+    b_mult = np.bincount(cut_idx * b_vals.size + size_idx)  # (cut, size) counts, flat
+    terms = emi_terms(a_vals, b_vals, n)  # (A, B)
+    by_size = ordered_sums(np.repeat(np.arange(b_vals.size), a_vals.size), (terms.T * a_mult).ravel(), b_vals.size)
+    used = np.flatnonzero(b_mult)
+    emi = ordered_sums(used // b_vals.size, by_size[used % b_vals.size] * b_mult[used], k)
+    emi = np.where(single, 0.0, emi)
 
-    h_true = _entropy_of_sizes(np.zeros(a.size, dtype=np.int64), a, n, 1)[0] if a.size > 1 else 0.0
-    h_cuts = np.where(n_clusters <= 1, 0.0, _entropy_of_sizes(cut_idx, sizes, n, k))
+    # entropies: a single cluster gives -0.0, which adds like 0.0
+    (h_true,) = _entropy_of_sizes(np.zeros_like(a), a, n, 1)
+    h_cuts = _entropy_of_sizes(cut_idx, sizes, n, k)
     normalizer = (h_true + h_cuts) / 2.0
     denominator = normalizer - emi
     denominator = np.where(denominator < 0, np.minimum(denominator, -_EPS), np.maximum(denominator, _EPS))
