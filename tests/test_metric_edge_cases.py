@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import pdist
+from scipy.cluster.hierarchy import fcluster, is_valid_linkage, linkage
+from scipy.spatial.distance import pdist, squareform
 from sklearn.metrics import adjusted_mutual_info_score
 
-from repbench.metrics.ami import adjusted_mutual_info, best_cut_ami
+from repbench.metrics.ami import adjusted_mutual_info, ami_of_cuts, best_cut_ami, tree_cuts
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,85 @@ def test_identical_trivial_partitions_are_a_perfect_match(n):
     # gives (its clipped numerator), whatever the rounding of MI - E[MI] (it was 0.0 for n = 2 and 3, 1.0 above)
     assert adjusted_mutual_info(np.arange(n), np.arange(n)[::-1] * 7) == 1.0
     assert adjusted_mutual_info(np.zeros(n), np.ones(n)) == 1.0
+
+
+@pytest.mark.parametrize(
+    "true, pred",
+    [
+        ([0, 0, 1], [7, 7, 7]),  # one predicted cluster
+        ([0, 0, 1, 1, 1, 2], [4] * 6),
+        ([3] * 6, [0, 1, 1, 2, 2, 2]),  # one true class
+        ([1] * 8, [0, 0, 0, 1, 2, 3, 4, 4]),
+    ],
+)
+def test_one_cluster_against_several_is_exactly_zero(true, pred):
+    # MI = E[MI] = 0: AMI 0.0 exactly (scikit-learn's limit case), not the rounding residue of log n + log a - ...
+    assert adjusted_mutual_info(np.array(true), np.array(pred)) == 0.0
+    assert adjusted_mutual_info(np.array(pred), np.array(true)) == 0.0
+
+
+def test_ami_of_cuts_returns_one_float64_per_cut():
+    got = ami_of_cuts(np.array([0, 0, 1, 1]), np.array([[0, 0, 1, 1], [0, 0, 0, 0], [3, 2, 1, 0]]))
+    assert got.dtype == np.float64 and got.shape == (3,)
+    assert got[0] == pytest.approx(1.0, abs=1e-15) and got[1] == 0.0
+
+
+def test_tree_cuts_name_each_cluster_after_its_larger_part():
+    #  merge 0: leaves 2, 3 (equal: 2's id), merge 1: leaves 1, 0 (equal: 1's id), merge 2: leaf 4 and {2, 3}
+    #  (the larger part, listed second: its id 2), merge 3: {1, 0} and {2, 3, 4} (the larger, second: 2)
+    tree = np.array([[2, 3, 0.1, 2], [1, 0, 0.2, 2], [4, 5, 0.3, 3], [6, 7, 0.4, 5]], dtype=float)
+    assert is_valid_linkage(tree)
+    cuts = tree_cuts(tree, [0, 1, 2, 3, 4])
+    assert [c.tolist() for c in cuts] == [
+        [0, 1, 2, 3, 4],
+        [0, 1, 2, 2, 4],
+        [1, 1, 2, 2, 4],
+        [1, 1, 2, 2, 2],
+        [2, 2, 2, 2, 2],
+    ]
+    assert [c.tolist() for c in tree_cuts(tree, [2, 4])] == [[1, 1, 2, 2, 4], [2, 2, 2, 2, 2]]  # any subset of k
+
+
+def _condensed(m: int, pairs: dict[tuple[int, int], float], other: float) -> np.ndarray:
+    d = np.full((m, m), other)
+    for (i, j), v in pairs.items():
+        d[i, j] = d[j, i] = v
+    np.fill_diagonal(d, 0.0)
+    return squareform(d)
+
+
+def test_best_cut_ami_cuts_at_a_merge_height_with_every_merge_of_that_height():
+    # three pairs merge at height 1.0 (the lowest threshold): that cut is the labels; the next merge (1.01) is below
+    # the second threshold, so only t = 1.0 itself sees the perfect cut (fcluster: cophenetic distance <= t)
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    near = {(0, 1): 1.0, (2, 3): 1.0, (4, 5): 1.0, (0, 2): 1.01, (0, 3): 1.01, (1, 2): 1.01, (1, 3): 1.01}
+    d = _condensed(6, near, 10.0)
+    assert best_cut_ami(labels, d) == pytest.approx(1.0, abs=1e-12)
+    assert _loop_best_cut(labels, d) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_best_cut_ami_uses_100_thresholds_by_default():
+    # merges at 1.0, 1.05, 1.0905, 1.17, 10: the labels are the cut for t in [1.0905, 1.17), which holds the second
+    # of 100 thresholds from 1 to 10 (1.0909) but none of 101 (1.09, 1.18)
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    near = {(0, 1): 1.0, (2, 3): 1.05, (4, 5): 1.0905, (0, 2): 1.17, (0, 3): 1.17, (1, 2): 1.17, (1, 3): 1.17}
+    d = _condensed(6, near, 10.0)
+    assert best_cut_ami(labels, d) == pytest.approx(1.0, abs=1e-12)
+    assert best_cut_ami(labels, d, 100) == pytest.approx(_loop_best_cut(labels, d, 100), abs=1e-12)
+    assert best_cut_ami(labels, d, 101) == pytest.approx(_loop_best_cut(labels, d, 101), abs=1e-12)
+    assert best_cut_ami(labels, d, 101) < 0.9
+
+
+def test_best_cut_ami_uses_average_linkage():
+    # pairs A = {0, 1}, B = {2, 3}, C = {4, 5}; one close A-B pair (2) pulls A and B together under single linkage,
+    # but on average A-B is 8 and A-C 5: average linkage merges A with C first
+    near = {(0, 1): 1.0, (2, 3): 1.0, (4, 5): 1.0, (1, 2): 2.0}
+    near.update({(i, j): 5.0 for i in (0, 1) for j in (4, 5)})
+    d = _condensed(6, near, 10.0)
+    assert best_cut_ami(np.array([0, 0, 1, 1, 0, 0]), d) == pytest.approx(1.0, abs=1e-12)  # A + C, B
+    a_with_b = np.array([0, 0, 0, 0, 1, 1])
+    assert best_cut_ami(a_with_b, d) == pytest.approx(_loop_best_cut(a_with_b, d), abs=1e-12)
+    assert best_cut_ami(a_with_b, d) < 0.9
 
 
 def _loop_best_cut(labels, d, n_thresholds=100):

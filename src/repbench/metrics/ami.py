@@ -61,7 +61,8 @@ def tree_cuts(tree: np.ndarray, merge_counts: list[int]) -> list[np.ndarray]:
     """Cluster ids of the leaves after the first k merges of a linkage tree, for each k (ascending).
 
     tree: scipy linkage matrix (m-1, 4) with non-decreasing heights. Returns int64 arrays (m,) whose values
-    are leaf ids in 0..m-1 (one per cluster; not dense).
+    are leaf ids in 0..m-1 (one per cluster; not dense): a merged cluster keeps the id of the larger of its two
+    parts (of ``tree[i, 0]``'s when they are equal), so the ids, and the order of every sum over clusters, are fixed.
     """
     m = tree.shape[0] + 1
     cluster_of = np.arange(m)
