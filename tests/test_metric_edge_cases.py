@@ -46,6 +46,7 @@ def test_identical_trivial_partitions_are_a_perfect_match(n):
         ([0, 0, 1, 1, 1, 2], [4] * 6),
         ([3] * 6, [0, 1, 1, 2, 2, 2]),  # one true class
         ([1] * 8, [0, 0, 0, 1, 2, 3, 4, 4]),
+        ([0] * 63 + [1] * 66, [2] * 129),  # here the cells' MI terms sum to 5e-16, not 0
     ],
 )
 def test_one_cluster_against_several_is_exactly_zero(true, pred):

@@ -227,6 +227,15 @@ def test_log_tables_built_from_scratch_hold_every_entry_and_grow_unchanged(cold_
     assert np.array_equal(grown[0][: log_k.size], first[0]) and np.array_equal(grown[1][: log_k.size], first[1])
 
 
+def test_ami_right_after_a_fresh_table(cold_log_tables, rng):
+    # n = 1023: a fresh table holds k = 0..1023, so AMI must take no log(k) or log(k!) past k = n
+    n = 1023
+    cold_log_tables(n)
+    assert adjusted_mutual_info(np.zeros(n), np.zeros(n)) == 1.0  # one class, one cluster: E[MI] term a = b = n
+    a, b = rng.integers(0, 3, n), rng.integers(0, 2, n)
+    assert adjusted_mutual_info(a, b) == pytest.approx(adjusted_mutual_info_score(a, b), abs=1e-10)
+
+
 def test_ami_of_cuts_against_sklearn_row_by_row(rng):
     n = 300
     labels = rng.integers(0, 12, n)
