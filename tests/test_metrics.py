@@ -172,7 +172,10 @@ def test_ordered_sums_add_left_to_right(rng):
 
 
 def test_exp_portable_within_one_ulp_of_libm(rng):
-    x = np.concatenate([rng.uniform(EXP_FLOOR, 5, 20000), rng.uniform(-1e-6, 1e-6, 1000), [0.0, EXP_FLOOR]])
+    x = np.concatenate(
+        [rng.uniform(EXP_FLOOR, 5, 20000), rng.uniform(-1e-6, 1e-6, 1000), rng.uniform(5, 700, 2000)]
+        + [[0.0, -0.0, EXP_FLOOR, 700.0, 5e-324, -5e-324, math.log(2), -math.log(2), 0.5 * math.log(2)]]
+    )  # the whole documented domain EXP_FLOOR..700, its ends, +-0, the reduction's steps at multiples of ln 2 / 2
     expected = np.array([math.exp(v) for v in x])
     assert np.all(np.abs(exp_portable(x) - expected) <= np.spacing(expected))
     assert exp_portable(np.array([0.0]))[0] == 1.0
