@@ -132,8 +132,8 @@ def ami_of_cuts(true_idx: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     denominator = np.where(denominator < 0, np.minimum(denominator, -_EPS), np.maximum(denominator, _EPS))
     ami = (mi - emi) / denominator
     # identical trivial partitions, one cluster each or singletons each, are a perfect match: 1 (AMI is 0/0 there,
-    # and the rounding of mi - emi decided it; scikit-learn >= 1.7 clips that numerator and gives 1 too). Never the
-    # case in the evaluator, whose labels come from groups of >= 2 members.
+    # and the rounding of mi - emi decided it; scikit-learn >= 1.7 clips that numerator and gives 1 too). Singletons
+    # each never reach it from the evaluator, whose labels come from groups of >= 2 members.
     trivial = ((a.size == 1) & (n_clusters == 1)) | ((a.size == n) & (n_clusters == n))
     return np.where(trivial, 1.0, ami)
 
