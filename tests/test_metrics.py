@@ -180,6 +180,11 @@ def test_exp_portable_within_one_ulp_of_libm(rng):
     assert np.all(np.abs(exp_portable(x) - expected) <= np.spacing(expected))
     assert exp_portable(np.array([0.0]))[0] == 1.0
     assert exp_portable(np.array([EXP_FLOOR - 1e-9, -np.inf])).tolist() == [0.0, 0.0]
+    # float64 whatever the input: float32 and integer arguments are converted first, then the same bits
+    x32 = x.astype(np.float32)
+    assert exp_portable(x32).dtype == np.float64
+    assert np.array_equal(exp_portable(x32), exp_portable(x32.astype(np.float64)))
+    assert exp_portable([0, 1, -2]).tolist() == exp_portable(np.array([0.0, 1.0, -2.0])).tolist()
 
 
 def test_log_tables_are_correctly_rounded_logs_and_log_factorials():
@@ -228,6 +233,9 @@ def test_log_tables_built_from_scratch_hold_every_entry_and_grow_unchanged(cold_
     assert grown[0].size > log_k.size
     check(*grown)
     assert np.array_equal(grown[0][: log_k.size], first[0]) and np.array_equal(grown[1][: log_k.size], first[1])
+    far = 3 * grown[0].size  # more than twice the table: it is built to n at least
+    assert cold_log_tables(far)[0].size > far and cold_log_tables(far)[1].size > far
+    check(*cold_log_tables(far))
 
 
 def test_ami_right_after_a_fresh_table(cold_log_tables, rng):

@@ -58,8 +58,8 @@ def ordered_column_sums(matrix: np.ndarray) -> np.ndarray:
     """float64 (c,): the sum of each column of matrix (r, c), adding its rows top to bottom (one elementwise add
     per row: the same left-to-right order as ``ordered_sums``, vectorised across columns)."""
     total = np.zeros(matrix.shape[1])
-    for row in np.asarray(matrix, dtype=np.float64):
-        total += row
+    for row in matrix:
+        total += row  # in float64: each row is converted exactly as astype(float64) would
     return total
 
 
@@ -72,7 +72,7 @@ def exp_portable(x: np.ndarray) -> np.ndarray:
     """e**x elementwise (float64, any shape) by fdlibm's algorithm; 0 for x < EXP_FLOOR; x <= 700 required."""
     x = np.asarray(x, dtype=np.float64)
     live = x >= EXP_FLOOR
-    x = np.where(live, x, 0.0)
+    x = np.where(live, x, EXP_FLOOR)  # any finite value: those lanes are discarded below
     k = np.rint(x * _INV_LN2)
     hi = x - k * _LN2_HI
     lo = k * _LN2_LO
