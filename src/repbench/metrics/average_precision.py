@@ -21,8 +21,8 @@ def positive_thresholds(all_sorted: np.ndarray, pos_sorted: np.ndarray) -> tuple
     """
     distinct = pos_sorted[np.r_[True, pos_sorted[1:] != pos_sorted[:-1]]] if pos_sorted.size else pos_sorted
     thresholds = distinct[::-1]
-    tp = pos_sorted.size - np.searchsorted(pos_sorted, thresholds, side="left")
-    n = all_sorted.size - np.searchsorted(all_sorted, thresholds, side="left")
+    tp = pos_sorted.size - np.searchsorted(pos_sorted, thresholds)
+    n = all_sorted.size - np.searchsorted(all_sorted, thresholds)
     return tp, n
 
 
@@ -46,6 +46,6 @@ def thin_curve(precision: np.ndarray, recall: np.ndarray, max_points: int = 201)
     """At most ``max_points`` points of a PR curve, evenly spaced in recall, for plots (rounded to 5 decimals)."""
     if recall.size > max_points:
         targets = np.linspace(recall[0], recall[-1], max_points)
-        keep = np.unique(np.searchsorted(recall, targets).clip(0, recall.size - 1))
+        keep = np.unique(np.searchsorted(recall, targets))  # targets <= recall[-1]: every index is on the curve
         precision, recall = precision[keep], recall[keep]
     return {"recall": np.round(recall, 5).tolist(), "precision": np.round(precision, 5).tolist()}

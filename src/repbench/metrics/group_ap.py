@@ -57,7 +57,7 @@ def query_group_ap(rows, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray
         positive = item != start + query_row
         pair, item, query_row = pair[positive], item[positive], query_row[positive]
         key = keyed[query_row, item]
-        ranked_at = (query_row + 1) * n - np.searchsorted(all_sorted, key, side="left")  # items scoring >= it
+        ranked_at = (query_row + 1) * n - np.searchsorted(all_sorted, key)  # items scoring >= it
         order = np.lexsort((key, pair))
         pair_s, key_s, ranked_s = pair[order], key[order], ranked_at[order]
         new_run = np.r_[True, (pair_s[1:] != pair_s[:-1]) | (key_s[1:] != key_s[:-1])]
@@ -82,5 +82,4 @@ def group_map(groups: np.ndarray, ap: np.ndarray, n_groups: int) -> tuple[np.nda
     """
     count = np.bincount(groups, minlength=n_groups)
     total = np.bincount(groups, weights=ap, minlength=n_groups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan), count  # never divides by 0

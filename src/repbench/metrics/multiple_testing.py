@@ -24,7 +24,7 @@ def holm(p) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     m = values.size
     if m:
-        order = np.argsort(values, kind="stable")
+        order = np.argsort(values)  # tied p-values get the same adjusted value in any order
         stepped = np.minimum(1.0, (m - np.arange(m)) * values[order])
         adjusted = np.empty(m)
         adjusted[order] = np.maximum.accumulate(stepped)
@@ -41,7 +41,7 @@ def benjamini_hochberg(p) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     m = values.size
     if m:
-        order = np.argsort(values, kind="stable")
+        order = np.argsort(values)  # tied p-values get the same adjusted value in any order
         stepped = np.minimum(1.0, values[order] * m / np.arange(1, m + 1))
         adjusted = np.empty(m)
         adjusted[order] = np.minimum.accumulate(stepped[::-1])[::-1]

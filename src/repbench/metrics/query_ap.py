@@ -37,11 +37,11 @@ def query_average_precision(scores: np.ndarray, positives: np.ndarray, exclude: 
     n_pos = positives.sum(axis=1)
     row_of_pos = np.repeat(np.arange(b), n_pos)
     # items of row r scoring >= s: everything up to the end of row r, minus what lies below s
-    ranked_at = (row_of_pos + 1) * n - np.searchsorted(all_sorted, pos_sorted, side="left")
+    ranked_at = (row_of_pos + 1) * n - np.searchsorted(all_sorted, pos_sorted)
     pos_end = np.cumsum(n_pos)
-    tp_at = pos_end[row_of_pos] - np.searchsorted(pos_sorted, pos_sorted, side="left")
+    tp_at = pos_end[row_of_pos] - np.searchsorted(pos_sorted, pos_sorted)
     precision_sum = ordered_sums(row_of_pos, tp_at / ranked_at, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore"):  # 0 / 0 for rows without positives
         return np.where(n_pos > 0, precision_sum / n_pos, np.nan)
 
 

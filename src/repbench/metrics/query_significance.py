@@ -117,7 +117,7 @@ def query_p_values(ap: np.ndarray, positives: np.ndarray, candidates: np.ndarray
     for k, n in configs:
         which = ok & (positives == k) & (candidates == n)
         null = null_average_precision(int(k), int(n), size)
-        at_least = null.size - np.searchsorted(null, ap[which] - TIE_TOLERANCE, side="left")
+        at_least = null.size - np.searchsorted(null, ap[which] - TIE_TOLERANCE)
         out[which] = (1.0 + at_least) / (1.0 + null.size)
     return out
 
