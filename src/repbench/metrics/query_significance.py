@@ -25,20 +25,18 @@ TIE_TOLERANCE = 1e-12
 
 def _fenwick_add(tree: np.ndarray, base: np.ndarray, index: np.ndarray, value) -> None:
     """Add value at 1-based index in every sample's tree: tree is flat (samples * (n + 2),), row r starts at
-    base[r]; column n + 1 is a sink for rows that are done."""
+    base[r]; column n + 1 is a sink for rows that are done (never read: prefixes stop below n)."""
     sink = tree.size // base.size - 1
-    index = index.copy()
-    for _ in range(int(sink).bit_length() + 1):
-        index = np.minimum(index, sink)
-        tree[base + index] += np.where(index < sink, value, 0)
-        index = index + (index & -index)
+    index = np.minimum(index, sink)
+    while np.any(index < sink):
+        tree[base + index] += value
+        index = np.minimum(index + (index & -index), sink)
 
 
 def _fenwick_prefix(tree: np.ndarray, base: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Sum of entries 1..index of every sample's flat tree (index 0: nothing; column 0 holds 0)."""
     out = np.zeros(base.size, dtype=tree.dtype)
-    index = index.copy()
-    for _ in range(int(tree.size // base.size).bit_length() + 1):
+    while np.any(index):
         out += tree[base + index]
         index = index & (index - 1)
     return out
