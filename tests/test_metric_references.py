@@ -83,6 +83,15 @@ def test_holm_and_bh_equal_plain_loops(m):
         np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
 
 
+def test_holm_and_bh_compute_in_float64_whatever_the_input_type():
+    p32 = (np.random.default_rng(0).random(7) ** 2).astype(np.float32)
+    p64 = p32.astype(np.float64)  # the same values
+    for adjust, loop in ((holm, holm_loop), (benjamini_hochberg, bh_loop)):
+        np.testing.assert_array_equal(adjust(p32), adjust(p64))
+        np.testing.assert_allclose(adjust(p32), loop(p64), rtol=1e-15, atol=0)
+        assert adjust([0, 1]).tolist() == [0.0, 1.0] and adjust(np.array([1, 0])).dtype == np.float64
+
+
 def test_holm_and_bh_without_finite_p_values():
     for adjust in (holm, benjamini_hochberg):
         assert adjust([]).shape == (0,)

@@ -35,14 +35,15 @@ def holm(p) -> np.ndarray:
 def benjamini_hochberg(p) -> np.ndarray:
     """Benjamini-Hochberg q-values of p (m,), in the input order; NaN stays NaN and is not counted in m.
 
-    Sorted ascending: q_(i) = min over j >= i of min(1, m p_(j) / j).
+    Sorted ascending: q_(i) = min over j >= i of min(1, m p_(j) / j); the minimum includes j = m, m p_(m) / m
+    <= 1 (also in floating point), so the cap at 1 is implied.
     """
     p, finite, values = _prepare(p)
     out = np.full(p.shape, np.nan)
     m = values.size
     if m:
         order = np.argsort(values)  # tied p-values get the same adjusted value in any order
-        stepped = np.minimum(1.0, values[order] * m / np.arange(1, m + 1))
+        stepped = values[order] * m / np.arange(1, m + 1)
         adjusted = np.empty(m)
         adjusted[order] = np.minimum.accumulate(stepped[::-1])[::-1]
         out[finite] = adjusted
