@@ -295,6 +295,10 @@ def test_query_p_values_tie_tolerance_and_no_queries():
     assert just_above - TIE_TOLERANCE == 0.5  # a null AP exactly at observed - tolerance counts as at least it
     p = query_p_values(np.array([just_above, 0.5 + 3 * TIE_TOLERANCE]), np.array([1, 1]), np.array([2, 2]), size=50)
     assert p.tolist() == [1.0, (1 + 50 - halves) / 51]
+    # six of six: every null AP is 1, some summed to just below it; AP 1 given in any float type has p = 1
+    assert null_average_precision(6, 6, 50).min() < 1.0
+    for ap in (np.array([1.0]), np.array([1.0], dtype=np.float32), [1]):
+        assert query_p_values(ap, np.array([6]), np.array([6]), size=50).tolist() == [1.0]
     assert np.isnan(query_p_values(np.array([np.nan]), np.array([1]), np.array([2]), size=50)).all()
     assert query_p_values(np.zeros(0), np.zeros(0, int), np.zeros(0, int), size=50).shape == (0,)
 
