@@ -109,7 +109,7 @@ def query_p_values(ap: np.ndarray, positives: np.ndarray, candidates: np.ndarray
     ap = np.asarray(ap, dtype=np.float64)
     out = np.full(ap.shape, np.nan)
     ok = np.isfinite(ap)
-    configs = np.unique(np.stack([positives[ok], candidates[ok]], axis=1), axis=0) if ok.any() else []
+    configs = np.unique(np.stack([positives[ok], candidates[ok]], axis=1), axis=0)  # (0, 2) without queries
     for n in np.unique(candidates[ok]):  # one null table per n, up to its largest k (not one per k)
         _nulls_upto(int(n), int(positives[ok][candidates[ok] == n].max()), size)
     for k, n in configs:
