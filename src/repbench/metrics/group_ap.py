@@ -46,7 +46,7 @@ def query_group_ap(rows, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray
         self_col = np.arange(start, stop)
         keyed = scores.copy()
         keyed[np.arange(b), self_col] = EXCLUDED
-        keyed += (np.arange(b, dtype=np.int64) * ROW_SPAN)[:, None]
+        keyed += (np.arange(b) * ROW_SPAN)[:, None]
         all_sorted = np.sort(keyed, axis=1).ravel()
         # the positives of every pair: the group's members except the query
         lengths = size[group]

@@ -29,7 +29,7 @@ def query_average_precision(scores: np.ndarray, positives: np.ndarray, exclude: 
     if b > MAX_BLOCK_ROWS:
         raise ValueError(f"at most {MAX_BLOCK_ROWS} rows per block")
     positives = positives & ~exclude
-    shift = (np.arange(b, dtype=np.int64) * ROW_SPAN)[:, None]
+    shift = (np.arange(b) * ROW_SPAN)[:, None]
     keyed = np.where(exclude, EXCLUDED, scores) + shift
     all_sorted = np.sort(keyed, axis=1).ravel()  # rows ascending, and row r < row r+1 everywhere
     pos_keys = keyed[positives]  # row-major: grouped by row
@@ -53,7 +53,7 @@ def bootstrap_interval(
     Each resample's sum adds left to right (``ordered_column_sums``); the percentiles interpolate linearly (numpy).
     """
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, values.size, size=(n_resamples, values.size))
+    idx = rng.integers(values.size, size=(n_resamples, values.size))  # indices 0..size-1
     means = ordered_column_sums(values[idx.T]) / values.size  # resample r is column r
     tail = (1.0 - level) / 2.0 * 100.0
     lo, hi = np.percentile(means, [tail, 100.0 - tail])

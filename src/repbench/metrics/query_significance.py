@@ -24,10 +24,9 @@ TIE_TOLERANCE = 1e-12
 
 
 def _fenwick_add(tree: np.ndarray, base: np.ndarray, index: np.ndarray, value) -> None:
-    """Add value at 1-based index in every sample's tree: tree is flat (samples * (n + 2),), row r starts at
-    base[r]; column n + 1 is a sink for rows that are done (never read: prefixes stop below n)."""
+    """Add value at 1-based index (<= n) in every sample's tree: tree is flat (samples * (n + 1),), row r starts at
+    base[r]; column n, never read (prefixes stop at n - 1), is where rows that are done wait for the others."""
     sink = tree.size // base.size - 1
-    index = np.minimum(index, sink)
     while np.any(index < sink):
         tree[base + index] += value
         index = np.minimum(index + (index & -index), sink)
@@ -53,9 +52,9 @@ def _nulls(n: int, max_k: int, size: int) -> np.ndarray:
     order on every CPU.
     """
     rng = np.random.default_rng([NULL_SEED, n, size])
-    ranks = rng.permuted(np.tile(np.arange(1, n + 1, dtype=np.int64), (size, 1)), axis=1)[:, :max_k]
-    base = np.arange(size, dtype=np.int64) * (n + 2)
-    tree = np.zeros(size * (n + 2), dtype=np.complex128)  # per sample: real = count, imag = sum of 1 / rank
+    ranks = rng.permuted(np.tile(np.arange(1, n + 1), (size, 1)), axis=1)[:, :max_k]
+    base = np.arange(size) * (n + 1)
+    tree = np.zeros(size * (n + 1), dtype=np.complex128)  # per sample: real = count, imag = sum of 1 / rank
     total = np.zeros(size)  # sum over the inserted of (their place among the positives) / rank
     inverse_sum = np.zeros(size)  # sum over the inserted of 1 / rank
     out = np.empty((max_k, size))
