@@ -96,10 +96,7 @@ def clear_cache() -> None:
 
 def _nulls_upto(n: int, k: int, size: int) -> np.ndarray:
     """The null table of (n, size) covering at least k positives (recomputed larger when needed)."""
-    known = _LARGEST.get((n, size), 0)
-    if k > known:
-        _LARGEST[(n, size)] = k
-        known = k
+    known = _LARGEST[(n, size)] = max(k, _LARGEST.get((n, size), k))
     return _nulls(n, known, size)
 
 
