@@ -121,7 +121,10 @@ def test_holm_and_bh_refuse_what_is_not_p_values(p, message):
 def test_best_f_beta_for_other_betas_and_an_empty_curve():
     precision, recall = np.array([1.0, 0.5, 0.0]), np.array([0.25, 1.0, 0.0])
     # F1 = 2PR / (P + R): 0.4 and 2/3; F2 = 5PR / (4P + R): 1.25 / 4.25 and 2.5 / 3; (0, 0) scores 0
-    assert best_f_beta(precision, recall, beta=1.0) == pytest.approx(2 / 3, abs=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the (0, 0) point raises no "invalid value" warning
+        assert best_f_beta(precision, recall, beta=1.0) == pytest.approx(2 / 3, abs=1e-15)
+        assert best_f_beta(np.zeros(2), np.zeros(2)) == 0.0
     assert best_f_beta(precision, recall, beta=2.0) == pytest.approx(2.5 / 3, abs=1e-15)
     assert best_f_beta(precision, recall) == pytest.approx(1.25 * 0.25 / (0.25 + 0.25), abs=1e-15)  # F0.5
     assert best_f_beta(np.zeros(0), np.zeros(0)) == 0.0

@@ -13,5 +13,6 @@ def best_f_beta(precision: np.ndarray, recall: np.ndarray, beta: float = 0.5) ->
     b2 = beta * beta
     numerator = (1.0 + b2) * precision * recall
     denominator = b2 * precision + recall
-    scores = np.divide(numerator, denominator, out=np.zeros_like(numerator, dtype=np.float64), where=denominator > 0)
+    with np.errstate(invalid="ignore"):  # 0 / 0 only at a point P = R = 0, which scores 0
+        scores = np.fmax(numerator / denominator, 0.0)
     return float(scores.max()) if scores.size else 0.0
