@@ -26,16 +26,16 @@ TIE_TOLERANCE = 1e-12
 def _fenwick_add(tree: np.ndarray, base: np.ndarray, index: np.ndarray, value) -> None:
     """Add value at 1-based index (<= n) in every sample's tree: tree is flat (samples * (n + 1),), row r starts at
     base[r]; column n, never read (prefixes stop at n - 1), is where rows that are done wait for the others."""
-    sink = tree.size // base.size - 1
-    while np.any(index < sink):
+    n = tree.size // base.size - 1
+    for _ in range((n - 1).bit_length()):  # as many steps as index 1 takes: 1, 2, 4, ... below n
         tree[base + index] += value
-        index = np.minimum(index + (index & -index), sink)
+        index = np.minimum(index + (index & -index), n)
 
 
 def _fenwick_prefix(tree: np.ndarray, base: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Sum of entries 1..index of every sample's flat tree (index 0: nothing; column 0 holds 0)."""
     out = np.zeros(base.size, dtype=tree.dtype)
-    while np.any(index):
+    for _ in range((tree.size // base.size - 1).bit_length() - 1):  # the most set bits of an index below n
         out += tree[base + index]
         index = index & (index - 1)
     return out
