@@ -32,7 +32,7 @@ def average_precision(tp: np.ndarray, n: np.ndarray) -> float:
     The sum is ``math.fsum`` (correctly rounded: the same bits in any order, on any CPU).
     """
     if tp.size == 0:
-        return float("nan")
+        return math.nan
     gained = np.diff(tp, prepend=0)  # positives entering at each threshold
     return math.fsum((gained * (tp / n)).tolist()) / float(tp[-1])
 
