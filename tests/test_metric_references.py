@@ -205,6 +205,18 @@ def test_query_group_ap_across_blocks_equals_sklearn():
     assert size.tolist() == [16, 15, 6, 0, 0, 2]
 
 
+def test_query_group_ap_by_hand_with_tied_positives():
+    scores = np.array([[0, 5, 5, 7], [4, 0, 9, 1], [3, 3, 0, 3], [1, 1, 1, 0]], dtype=np.int64)
+    membership = np.array([[1, 0], [1, 0], [1, 0], [0, 1]], dtype=np.float32)  # group 0: {0, 1, 2}
+    q, g, ap = query_group_ap(lambda a, b: scores[a:b], membership)
+    # query 0: 3 (7, -) above its tied positives 1, 2 (5): each at precision 2/3; query 1: 2 (+), 0 (+), 3 (-): 1;
+    # query 2: all three tie at 3: precision 2/3 for both positives
+    assert q.tolist() == [0, 1, 2] and g.tolist() == [0, 0, 0]
+    np.testing.assert_allclose(ap, [2 / 3, 1.0, 2 / 3], rtol=0, atol=1e-15)
+    means, size = group_map(g, ap, 2)
+    assert means[0] == pytest.approx(7 / 9, abs=1e-15) and np.isnan(means[1]) and size.tolist() == [3, 0]
+
+
 def test_query_group_ap_without_pairs_and_group_map_by_hand():
     membership = np.eye(4, 3, dtype=np.float32)  # three one-member groups
     q, g, ap = query_group_ap(lambda a, b: np.zeros((b - a, 4), np.int64), membership)
