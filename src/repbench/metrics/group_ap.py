@@ -62,10 +62,9 @@ def query_group_ap(rows, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray
         pair_s, key_s, ranked_s = pair[order], key[order], ranked_at[order]
         new_run = np.r_[True, (pair_s[1:] != pair_s[:-1]) | (key_s[1:] != key_s[:-1])]
         run_start = np.maximum.accumulate(np.where(new_run, np.arange(pair_s.size), 0))
-        pair_end = np.cumsum(np.bincount(pair_s, minlength=local_q.size))
-        tp_at = pair_end[pair_s] - run_start  # positives of the pair scoring >= it
-        count = np.bincount(pair_s, minlength=local_q.size)
-        ap = np.bincount(pair_s, weights=tp_at / ranked_s, minlength=local_q.size) / count
+        count = np.bincount(pair_s)  # positives per pair; every pair has one, so all local_q.size pairs are counted
+        tp_at = np.cumsum(count)[pair_s] - run_start  # positives of the pair scoring >= it
+        ap = np.bincount(pair_s, weights=tp_at / ranked_s) / count
         out_q.append(start + local_q)
         out_g.append(group)
         out_ap.append(ap)
