@@ -210,3 +210,13 @@ def test_integer_dots_and_correlation(rng):
     assert np.array_equal(dots, np.rint(x @ y.T).astype(np.int64))
     assert np.array_equal(correlation(x, y), dots * CORRELATION_UNIT)
     assert np.allclose(np.diag(correlation(x, x)), 1.0, atol=1e-7)
+
+
+def test_fixed_point_vectors_are_float64_for_any_input_type(rng):
+    from repbench.metrics.correlation import unit_vectors_fixed
+
+    x = rng.standard_normal((4, 7))
+    expected = unit_vectors_fixed(x)
+    for typed in (x.astype(np.longdouble), x.tolist()):
+        got = unit_vectors_fixed(typed)
+        assert got.dtype == np.float64 and np.array_equal(got, expected)
