@@ -47,7 +47,7 @@ def query_group_ap(rows, membership: np.ndarray) -> tuple[np.ndarray, np.ndarray
         keyed = scores.copy()
         keyed[np.arange(b), self_col] = EXCLUDED
         keyed += (np.arange(b) * ROW_SPAN)[:, None]
-        all_sorted = np.sort(keyed, axis=1).ravel()
+        all_sorted = np.sort(keyed).ravel()
         # the positives of every pair: the group's members except the query
         lengths = size[group]
         pair = np.repeat(np.arange(local_q.size), lengths)

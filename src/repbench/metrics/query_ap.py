@@ -31,7 +31,7 @@ def query_average_precision(scores: np.ndarray, positives: np.ndarray, exclude: 
     positives = positives & ~exclude
     shift = (np.arange(b) * ROW_SPAN)[:, None]
     keyed = np.where(exclude, EXCLUDED, scores) + shift
-    all_sorted = np.sort(keyed, axis=1).ravel()  # rows ascending, and row r < row r+1 everywhere
+    all_sorted = np.sort(keyed).ravel()  # rows ascending, and row r < row r+1 everywhere
     pos_keys = keyed[positives]  # row-major: grouped by row
     pos_sorted = np.sort(pos_keys)
     n_pos = positives.sum(axis=1)
