@@ -113,7 +113,7 @@ def _pairwise_scores(dots: DotProducts, membership: np.ndarray) -> tuple[np.ndar
     n = membership.shape[0]
     all_pairs = np.empty(n * (n - 1) // 2, dtype=np.int64)
     shares = np.empty(all_pairs.size, dtype=bool)
-    query_ap = np.empty(n, dtype=np.float64)
+    query_ap = np.empty(n)  # float64
     filled = 0
     columns = np.arange(n)
     # which pairs share a group: one sparse product (its nonzeros are the positive pairs, a few percent), not a
@@ -155,7 +155,7 @@ def _ami_draws(
         idx = np.fromiter((row[m] for m in taken), dtype=np.int64)
         distance = np.maximum(0.0, 1.0 - dots.among(idx) * CORRELATION_UNIT)
         np.fill_diagonal(distance, 0.0)
-        labels = np.fromiter(taken.values(), dtype=np.int64)
+        labels = np.array(list(taken.values()))  # group numbers: only their equality counts
         values.append(best_cut_ami(labels, squareform(distance, checks=False), AMI_THRESHOLDS))
     return values
 
