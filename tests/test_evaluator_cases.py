@@ -16,7 +16,15 @@ from conftest import make_standards
 
 from repbench import EVALUATOR_VERSION, evaluator, results
 from repbench.errors import UsageError
-from repbench.evaluator import DotProducts, check_tiers, coverage, evaluate_embedding, evaluate_table
+from repbench.evaluator import (
+    DotProducts,
+    _ami_draws,
+    check_tiers,
+    coverage,
+    evaluate_embedding,
+    evaluate_table,
+    score_tier,
+)
 from repbench.metrics.correlation import unit_vectors_fixed
 from repbench.table import ProteinTable
 
@@ -143,6 +151,23 @@ def test_scores_without_the_curve_proteins_outside_the_tiers_and_row_order(hand)
     assert list(scores) == ["complex"] and seen == ["complex"]
     expected = {k: v for k, v in COMPLEX.items() if k != "pr_curve"}
     _assert_scores(scores["complex"], {**expected, "map_ci": _bootstrap_reference(QUERY_AP)})
+
+
+def test_score_tier_on_its_own_includes_the_curve(hand):
+    st, vectors = hand
+    _assert_scores(score_tier(st.tiers["kegg"], PROTEINS, DotProducts(unit_vectors_fixed(vectors))), KEGG)
+
+
+def test_an_ami_draw_without_two_members_of_one_group_is_nan(hand):
+    """compare's AMI resamples draw proteins: a draw can leave no group with two members (NaN, left out)."""
+    st, vectors = hand
+    rows = [PROTEINS.index(p) for p in ("A", "D", "E", "F")]  # G1, G2, G3, G5: one member each
+    dots = DotProducts(unit_vectors_fixed(vectors[rows]))
+    values = _ami_draws(st.tiers["complex"], dots, {"A": 0, "D": 1, "E": 2, "F": 3}, seeds=range(3))
+    assert len(values) == 3 and all(type(v) is float and np.isnan(v) for v in values)
+    full = {p: i for i, p in enumerate(PROTEINS[:7])}
+    dots = DotProducts(unit_vectors_fixed(vectors[:7]))
+    assert _ami_draws(st.tiers["complex"], dots, full, seeds=[4, 0]) == [1.0, 1.0]
 
 
 def test_progress_is_called_after_each_tier_with_its_name(hand):

@@ -197,7 +197,7 @@ def score_tier(tier: Tier, proteins: list[str], dots: DotProducts, with_curve: b
     }
     if n < 2:
         return {**result, **empty, "skipped": "fewer than 2 submitted proteins are in this tier"}
-    idx = np.array([row_of[p] for p in in_tier], dtype=np.int64)
+    idx = np.array([row_of[p] for p in in_tier])  # n >= 2 ints: int64
     membership = _membership(tier, in_tier)
     dots = dots.restrict(idx)
     all_pairs, positives, query_ap = _pairwise_scores(dots, membership)
