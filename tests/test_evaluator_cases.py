@@ -305,9 +305,10 @@ def test_dot_products_of_views_are_the_integer_products(rng, full_matrix_bytes):
 def test_full_matrix_kept_exactly_while_it_fits_and_filled_in_blocks(rng, monkeypatch):
     fixed = unit_vectors_fixed(rng.standard_normal((10, 4)))
     exact = _integer_products(fixed)
-    assert DotProducts(fixed, full_matrix_bytes=10 * 10 * 8).full is not None  # 8 bytes per product
-    assert DotProducts(fixed, full_matrix_bytes=10 * 10 * 8 - 1).full is None
-    monkeypatch.setattr(evaluator, "FILL_BLOCK_ROWS", 3)  # 4 blocks: 3 + 3 + 3 + 1 rows
-    dots = DotProducts(fixed)
+    with monkeypatch.context() as patch:
+        patch.setattr(evaluator, "FILL_BLOCK_ROWS", 3)  # 4 blocks: 3 + 3 + 3 + 1 rows
+        dots = DotProducts(fixed)  # first: np.empty must not reuse a freed matrix that already holds the products
     assert dots.full.dtype == np.int64 and np.array_equal(dots.full, exact)
     assert np.array_equal(dots.rows(0, 10), exact)
+    assert DotProducts(fixed, full_matrix_bytes=10 * 10 * 8).full is not None  # 8 bytes per product
+    assert DotProducts(fixed, full_matrix_bytes=10 * 10 * 8 - 1).full is None
