@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import make_standards
+from reference_evaluator import reference_evaluate
 
 from repbench import EVALUATOR_VERSION, evaluator, results
 from repbench.errors import UsageError
@@ -313,3 +314,18 @@ def test_full_matrix_kept_exactly_while_it_fits_and_filled_in_blocks(rng, monkey
     assert np.array_equal(dots.rows(0, 10), exact)
     assert DotProducts(fixed, full_matrix_bytes=10 * 10 * 8).full is not None  # 8 bytes per product
     assert DotProducts(fixed, full_matrix_bytes=10 * 10 * 8 - 1).full is None
+
+
+def test_near_duplicate_rows_tie_at_distance_zero_as_the_reference_says():
+    """Rows that are (nearly) the same can have fixed-point products above 2**52 (a correlation above 1 by rounding):
+    step 7's distance max(0, 1 - S) makes them all 0, a tie that decides the tree; the AMI is the reference's."""
+    rng = np.random.default_rng(7)
+    vectors = np.repeat(rng.standard_normal((3, 5)), [3, 2, 1], axis=0) + 1e-9 * rng.standard_normal((6, 5))
+    fixed = unit_vectors_fixed(vectors).astype(np.int64)
+    assert np.count_nonzero((fixed @ fixed.T)[np.triu_indices(6, 1)] > 2**52) == 4  # four pairs round above 1
+    names = ["A", "B", "C", "D", "E", "F"]  # A, B, C alike; D, E alike; F apart
+    st = make_standards({"complex": {"G1": ["A", "B"], "G2": ["C", "D"], "G3": ["E", "F"]}})
+    fast = evaluate_embedding(names, vectors, st)["complex"]
+    slow = reference_evaluate(names, vectors, st)["complex"]
+    assert fast["ami"] == pytest.approx(slow["ami"], abs=1e-12) and fast["ami"] < 0.1
+    assert fast["ami_sd"] == pytest.approx(slow["ami_sd"], abs=1e-12)
