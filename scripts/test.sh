@@ -25,7 +25,8 @@ for arg in "$@"; do case $arg in -q | -qq | -v | -vv | -x) flags+=("$arg") ;; es
 echo "simulated CPU: NPY_DISABLE_CPU_FEATURES='$NO_SIMD'" >&2
 NPY_DISABLE_CPU_FEATURES="$NO_SIMD" .venv/bin/python -c 'import numpy; numpy.show_runtime()' >&2  # what runs
 NPY_DISABLE_CPU_FEATURES="$NO_SIMD" .venv/bin/python -m pytest ${flags[@]+"${flags[@]}"} \
-  tests/test_golden.py tests/test_metrics.py tests/test_evaluator.py
+  tests/test_golden.py tests/test_metrics.py tests/test_metric_edge_cases.py tests/test_metric_references.py \
+  tests/test_group_metrics.py tests/test_evaluator.py tests/test_evaluator_cases.py tests/test_table.py
 
 # bf16 block: the tests of the bfloat16 autocast path (marked bf16), the precision the automatic choice takes on
 # AMX / AVX-512 BF16 CPUs. Emulated (slow) on other CPUs, so small nets, run once here (the main run skips them).
