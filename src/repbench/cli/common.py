@@ -15,11 +15,12 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Annotated, Any, Callable, Iterator
+from typing import Annotated, Any, Callable, Iterable, Iterator
 
 import typer
 from rich.console import Console
 from rich.markup import escape as _escape_markup
+from rich.table import Table
 
 from ..errors import MissingExtra, RepbenchError
 from ..progress import Progress
@@ -93,6 +94,16 @@ class _StreamConsole:
 console = _StreamConsole(stderr=True)
 #: results for humans (score tables): what `repbench evaluate t.parquet > scores.txt` keeps
 out = _StreamConsole(stderr=False)
+
+
+def results_table(title: str | None, columns: Iterable[str], right: Iterable[str] = ()) -> Table:
+    """A results table as the commands print them: bold header, title on the left, ``right`` columns (numbers)
+    right-justified."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    right = set(right)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left")
+    return table
 
 
 def print_json(payload: Any) -> None:

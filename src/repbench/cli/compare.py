@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
-from rich.table import Table
 
 from .. import api, standards as standards_mod
 from ..results import METRIC_TITLES
@@ -36,38 +35,16 @@ def _p(x: float | None) -> str:
 
 def render(result: dict) -> list:
     """The verdict table (tier x metric) and the table of groups that differ most."""
-    verdicts = Table(
-        header_style="bold",
-        title_justify="left",
-        title="A - B per tier: paired bootstrap over the proteins both cover; p Holm-adjusted",
+    verdicts = common.results_table(
+        "A - B per tier: paired bootstrap over the proteins both cover; p Holm-adjusted",
+        ("tier", "proteins", "metric", "A", "B", "A - B [95% CI]", "p", "verdict"),
+        right=("proteins", "A", "B", "A - B [95% CI]", "p"),
     )
-    for column, justify in (
-        ("tier", "left"),
-        ("proteins", "right"),
-        ("metric", "left"),
-        ("A", "right"),
-        ("B", "right"),
-        ("A - B [95% CI]", "right"),
-        ("p", "right"),
-        ("verdict", "left"),
-    ):
-        verdicts.add_column(column, justify=justify)
-    groups = Table(
-        header_style="bold",
-        title_justify="left",
-        title="Groups where A and B differ most (group mAP; q: Benjamini-Hochberg over a tier's groups)",
+    groups = common.results_table(
+        "Groups where A and B differ most (group mAP; q: Benjamini-Hochberg over a tier's groups)",
+        ("tier", "group", "name", "size", "A", "B", "A - B", "q"),
+        right=("size", "A", "B", "A - B", "q"),
     )
-    for column, justify in (
-        ("tier", "left"),
-        ("group", "left"),
-        ("name", "left"),
-        ("size", "right"),
-        ("A", "right"),
-        ("B", "right"),
-        ("A - B", "right"),
-        ("q", "right"),
-    ):
-        groups.add_column(column, justify=justify)
     for tier, scores in result["tiers"].items():
         if scores.get("skipped"):
             verdicts.add_row(escape(tier), str(scores["proteins"]), "-", "-", "-", "-", "-", escape(scores["skipped"]))

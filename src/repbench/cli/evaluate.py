@@ -71,13 +71,9 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 def render_scores(result: dict, title: str | None = None) -> Table:
     """The tiers x metrics table, with chance levels: prevalence for AP/mAP/F0.5, 0 for AMI."""
-    table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column("tier")
-    table.add_column("proteins", justify="right")
-    table.add_column(f"{METRIC_TITLES['ami']} (±sd)", justify="right")
-    table.add_column(f"{METRIC_TITLES['map']} [95% CI]", justify="right")
-    table.add_column(METRIC_TITLES["f05"], justify="right")
-    table.add_column(METRIC_TITLES["ap"], justify="right")
+    numbers = ("proteins", f"{METRIC_TITLES['ami']} (±sd)", f"{METRIC_TITLES['map']} [95% CI]")
+    numbers += (METRIC_TITLES["f05"], METRIC_TITLES["ap"])
+    table = common.results_table(title, ("tier", *numbers), right=numbers)
     table.add_column("chance", justify="right", style="dim")
     for tier, s in result["tiers"].items():
         if s.get("skipped"):

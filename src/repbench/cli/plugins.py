@@ -40,9 +40,7 @@ def _show_options(name: str, found: dict[str, plugins.EmbedderInfo], as_json: bo
     if not options:
         common.out.print(f"{escape(name)} takes no options")
         return
-    table = Table(title=f"--option KEY=VALUE of {escape(name)}", title_justify="left", header_style="bold")
-    for column in ("option", "type", "default", "help"):
-        table.add_column(column)
+    table = common.results_table(f"--option KEY=VALUE of {escape(name)}", ("option", "type", "default", "help"))
     for o in options:
         default = "-" if o["default"] is None else str(o["default"])
         table.add_row(escape(o["name"]), escape(o["type"]), escape(default), escape(o["help"]))
